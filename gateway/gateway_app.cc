@@ -1,0 +1,138 @@
+#include "gateway/gateway_app.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/crypto/self_signed.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "gateway/handlers/admin_info.h"
+#include "gateway/handlers/health.h"
+
+namespace mdmgw::gateway {
+namespace {
+
+Status MakeDir(const std::string& path, int mode) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return Status::Ok();
+  std::filesystem::create_directories(path, ec);
+  if (ec) return Status::Unavailable("cannot create directory " + path + ": " + ec.message());
+  ::chmod(path.c_str(), static_cast<mode_t>(mode));
+  return Status::Ok();
+}
+
+// The configured certificate, or <data_dir>/tls/server.{crt,key} generated for localhost once.
+Status PrepareTls(const GatewayConfig& config, std::string* cert_file, std::string* key_file) {
+  if (!config.server.tls_cert_file.empty()) {
+    *cert_file = config.server.tls_cert_file;
+    *key_file = config.server.tls_key_file;
+    return Status::Ok();
+  }
+  std::string dir = config.data_dir + "/tls";
+  *cert_file = dir + "/server.crt";
+  *key_file = dir + "/server.key";
+  std::error_code ec;
+  if (std::filesystem::exists(*cert_file, ec) && std::filesystem::exists(*key_file, ec)) {
+    return Status::Ok();
+  }
+  MDMGW_RETURN_IF_ERROR(MakeDir(dir, 0700));
+  auto generated = crypto::GenerateSelfSignedServerCertificate({"localhost"}, 825);
+  if (!generated.ok()) return generated.status();
+  MDMGW_RETURN_IF_ERROR(WriteFileAtomic(*key_file, generated->key_pem.Expose(), 0600));
+  MDMGW_RETURN_IF_ERROR(WriteFileAtomic(*cert_file, generated->cert_pem, 0644));
+  log::Info("generated a self-signed TLS certificate for localhost",
+            {{"certificate", *cert_file}, {"key", *key_file}});
+  return Status::Ok();
+}
+
+std::chrono::milliseconds Seconds(int s) { return std::chrono::milliseconds(int64_t{s} * 1000); }
+
+}  // namespace
+
+Status EnsureDataDir(const GatewayConfig& config) { return MakeDir(config.data_dir, 0700); }
+
+Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const GatewayConfig& config) {
+  std::string url = config.EffectiveStoreUrl();
+  if (config.store.url.empty()) MDMGW_RETURN_IF_ERROR(EnsureDataDir(config));
+  auto store = store::Store::Open(url);
+  if (!store.ok()) return store.status().WithContext("store " + store::RedactStoreUrl(url));
+  return store;
+}
+
+Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& config, const GetEnv& getenv_fn) {
+  std::unique_ptr<GatewayApp> app(new GatewayApp());
+  app->config_ = config;
+  MDMGW_RETURN_IF_ERROR(EnsureDataDir(config));
+
+  const char* env_key = getenv_fn("MDMGW_MASTER_KEY");
+  auto master = LoadOrCreateMasterKey(config.data_dir, env_key ? env_key : "");
+  if (!master.ok()) return master.status().WithContext("master key");
+  app->secret_box_ = std::make_unique<SecretBox>(std::move(master->box));
+
+  std::string key_file;
+  MDMGW_RETURN_IF_ERROR(PrepareTls(config, &app->tls_cert_file_, &key_file));
+
+  auto store = OpenConfiguredStore(config);
+  if (!store.ok()) return store.status();
+  app->store_ = std::move(store).value();
+
+  app->metrics_ = std::make_unique<GatewayMetrics>(app->registry_);
+  app->api_keys_ = std::make_unique<ApiKeys>(app->store_->api_keys(), Clock::System());
+  app->router_ = std::make_unique<Router>(config.server.max_body_bytes, *app->metrics_, app->api_keys_.get());
+  AddHealthRoutes(*app->router_, *app->store_, app->registry_);
+  AddAdminInfoRoutes(*app->router_, *app->store_);
+
+  net::ServerOptions options;
+  std::string host;
+  uint16_t port = 0;
+  MDMGW_RETURN_IF_ERROR(ParseHostPort(config.server.listen, &host, &port));
+  options.host = host;
+  options.port = port;
+  options.threads = config.server.threads;
+  options.tls_cert_file = app->tls_cert_file_;
+  options.tls_key_file = key_file;
+  options.client_ca_file = config.devices.ca_file;
+  options.limits.max_connections = config.server.max_connections;
+  options.limits.max_header_bytes = config.server.max_header_bytes;
+  options.limits.max_concurrent_streams = config.server.max_concurrent_streams;
+  options.limits.idle_timeout = Seconds(config.server.idle_timeout_seconds);
+  options.limits.read_timeout = Seconds(config.server.read_timeout_seconds);
+  options.limits.handshake_timeout = Seconds(config.server.handshake_timeout_seconds);
+  options.open_connections = &app->metrics_->open_connections;
+  options.refused_connections = &app->metrics_->refused_connections;
+  auto server = net::Server::Create(options, *app->router_);
+  if (!server.ok()) return server.status();
+  app->server_ = std::move(server).value();
+
+  log::Info("gateway prepared",
+            {{"data_dir", config.data_dir},
+             {"store", store::RedactStoreUrl(config.EffectiveStoreUrl())},
+             {"master_key", master->origin},
+             {"master_key_created", master->created},
+             {"tls_certificate", app->tls_cert_file_},
+             {"tls_key", key_file}});
+  return app;
+}
+
+GatewayApp::~GatewayApp() {
+  if (server_) server_->Shutdown(std::chrono::milliseconds(0));
+}
+
+Status GatewayApp::Start() {
+  MDMGW_RETURN_IF_ERROR(server_->Start());
+  log::Info("listening", {{"address", config_.server.listen}, {"port", server_->port()},
+                          {"protocols", "h2, http/1.1"}});
+  return Status::Ok();
+}
+
+void GatewayApp::Shutdown() { server_->Shutdown(Seconds(config_.server.shutdown_grace_seconds)); }
+
+void GatewayApp::RunUntilSignal() {
+  server_->WaitForSignalThenShutdown(Seconds(config_.server.shutdown_grace_seconds));
+  log::Info("stopped");
+}
+
+}  // namespace mdmgw::gateway

@@ -1,0 +1,65 @@
+// gateway: the composition root. GatewayApp assembles every part from one GatewayConfig: data dir,
+// master key, TLS material, store, metrics, API keys, router with all routes, and the server.
+// main.cc (the executable) only parses the command line and calls this, so tests start the same
+// assembly in-process.
+//
+// Thread-safety: Create/Start/Shutdown from one controlling thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/config.h"
+#include "common/metrics.h"
+#include "common/secret_box.h"
+#include "gateway/api_keys.h"
+#include "gateway/metrics.h"
+#include "gateway/router.h"
+#include "net/server.h"
+#include "store/store.h"
+
+namespace mdmgw::gateway {
+
+// Creates the data dir (mode 0700) when the configuration needs it (SQLite under it, generated TLS
+// files, the key file) and returns its path.
+Status EnsureDataDir(const GatewayConfig& config);
+
+// Opens the configured store (migrations applied), creating the data dir for the default SQLite file.
+Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const GatewayConfig& config);
+
+class GatewayApp {
+ public:
+  using GetEnv = std::function<const char*(const char*)>;
+
+  // Prepares everything short of listening. Logs what it created and where.
+  static Result<std::unique_ptr<GatewayApp>> Create(const GatewayConfig& config, const GetEnv& getenv_fn);
+  ~GatewayApp();
+
+  Status Start();
+  uint16_t port() const { return server_->port(); }
+  void Shutdown();
+  // Serves until SIGINT/SIGTERM, then shuts down gracefully.
+  void RunUntilSignal();
+
+  store::Store& store() { return *store_; }
+  ApiKeys& api_keys() { return *api_keys_; }
+  Router& router() { return *router_; }
+  const std::string& tls_cert_file() const { return tls_cert_file_; }
+
+ private:
+  GatewayApp() = default;
+
+  GatewayConfig config_;
+  std::string tls_cert_file_;
+  std::unique_ptr<SecretBox> secret_box_;
+  std::unique_ptr<store::Store> store_;
+  metrics::Registry registry_;
+  std::unique_ptr<GatewayMetrics> metrics_;
+  std::unique_ptr<ApiKeys> api_keys_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<net::Server> server_;
+};
+
+}  // namespace mdmgw::gateway

@@ -1,0 +1,20 @@
+#include "gateway/handlers/health.h"
+
+namespace mdmgw::gateway {
+
+void AddHealthRoutes(Router& router, store::Store& store, metrics::Registry& registry) {
+  router.Add("GET", "/healthz", [](const net::Request&, net::Respond respond) {
+    respond(net::Response::Json(200, {{"status", "ok"}}));
+  });
+  router.Add("GET", "/readyz", [&store](const net::Request&, net::Respond respond) {
+    Status s = store.Ping();
+    nlohmann::json body = {{"status", s.ok() ? "ready" : "not_ready"},
+                           {"checks", {{"store", s.ok() ? "ok" : s.message()}}}};
+    respond(net::Response::Json(s.ok() ? 200 : 503, body));
+  });
+  router.Add("GET", "/metrics", [&registry](const net::Request&, net::Respond respond) {
+    respond(net::Response::Text(200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+  });
+}
+
+}  // namespace mdmgw::gateway

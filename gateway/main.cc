@@ -1,0 +1,176 @@
+// mdm-gateway: the executable. Parses the command line, builds the GatewayConfig (defaults < TOML <
+// MDMGW_* environment < flags) and runs one subcommand. Everything else lives in the libraries.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "gateway/api_keys.h"
+#include "gateway/gateway_app.h"
+
+namespace {
+
+using mdmgw::GatewayConfig;
+using mdmgw::Status;
+
+const char* GetEnv(const char* name) { return std::getenv(name); }
+
+// Flag values given on the command line, by flag name.
+using FlagValues = std::map<std::string, std::optional<std::string>>;
+
+// Adds one CLI option per config option that has a flag (all of them, or only |only| when given).
+void AddConfigFlags(CLI::App* cmd, FlagValues& values, const std::vector<std::string>& only = {}) {
+  GatewayConfig defaults;
+  for (const auto& opt : mdmgw::ConfigOptions()) {
+    if (opt.flag.empty()) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), opt.flag) == only.end()) continue;
+    std::string def = opt.get(defaults);
+    if (opt.flag == "--store") def = "sqlite:<data-dir>/mdm-gateway.db";
+    if (opt.flag == "--tls-cert-file" || opt.flag == "--tls-key-file") def = "generated in <data-dir>/tls";
+    std::string where = "env " + opt.env + "; toml " + (opt.section.empty() ? "" : "[" + opt.section + "] ") + opt.key;
+    std::string desc = opt.help + (def.empty() ? "" : " (default: " + def + ")") + " [" + where + "]";
+    cmd->add_option(opt.flag, values[opt.flag], desc)->type_name("VALUE");
+  }
+}
+
+// Builds the configuration: defaults, then the TOML file, then MDMGW_* variables, then flags.
+mdmgw::Result<GatewayConfig> LoadConfig(const std::string& config_file, const FlagValues& flags) {
+  GatewayConfig config;
+  std::string file = config_file;
+  if (file.empty()) {
+    if (const char* env = GetEnv("MDMGW_CONFIG")) file = env;
+  }
+  if (file.empty() && std::filesystem::exists("mdm-gateway.toml")) file = "mdm-gateway.toml";
+  if (!file.empty()) MDMGW_RETURN_IF_ERROR(mdmgw::ApplyTomlFile(config, file));
+  MDMGW_RETURN_IF_ERROR(mdmgw::ApplyEnvironment(config, GetEnv));
+  for (const auto& opt : mdmgw::ConfigOptions()) {
+    auto it = flags.find(opt.flag);
+    if (opt.flag.empty() || it == flags.end() || !it->second) continue;
+    Status s = opt.set(config, *it->second);
+    if (!s.ok()) return Status::InvalidArgument(opt.flag + ": " + s.message(), "bad_config");
+  }
+  MDMGW_RETURN_IF_ERROR(mdmgw::Validate(config));
+  mdmgw::log::Level level;
+  if (!mdmgw::log::ParseLevel(config.log.level, &level)) {
+    return Status::InvalidArgument("log level '" + config.log.level + "' is not debug, info, warn, error or off",
+                                   "bad_config");
+  }
+  mdmgw::log::SetLevel(level);
+  return config;
+}
+
+int Fail(const Status& status, int code = 1) {
+  std::cerr << "mdm-gateway: error: " << status.message() << "\n";
+  return code;
+}
+
+int RunServe(const GatewayConfig& config) {
+  auto app = mdmgw::gateway::GatewayApp::Create(config, GetEnv);
+  if (!app.ok()) return Fail(app.status());
+  Status s = app.value()->Start();
+  if (!s.ok()) return Fail(s);
+  app.value()->RunUntilSignal();
+  return 0;
+}
+
+int RunMigrate(const GatewayConfig& config) {
+  auto store = mdmgw::gateway::OpenConfiguredStore(config);
+  if (!store.ok()) return Fail(store.status());
+  auto version = store.value()->SchemaVersion();
+  if (!version.ok()) return Fail(version.status());
+  std::cout << "schema version " << *version << " (" << store.value()->backend() << ")\n";
+  return 0;
+}
+
+int RunApiKeyCreate(const GatewayConfig& config, const std::string& name) {
+  auto store = mdmgw::gateway::OpenConfiguredStore(config);
+  if (!store.ok()) return Fail(store.status());
+  mdmgw::gateway::ApiKeys keys(store.value()->api_keys(), mdmgw::Clock::System());
+  auto created = keys.Create(name);
+  if (!created.ok()) return Fail(created.status());
+  std::cout << "created API key '" << created->record.name << "' (id " << created->record.id
+            << "); it is shown only this once:\n"
+            << created->key.Expose() << std::endl;
+  return 0;
+}
+
+int RunApiKeyList(const GatewayConfig& config) {
+  auto store = mdmgw::gateway::OpenConfiguredStore(config);
+  if (!store.ok()) return Fail(store.status());
+  auto keys = store.value()->ListApiKeys();
+  if (!keys.ok()) return Fail(keys.status());
+  for (const auto& k : *keys) {
+    std::cout << k.id << "\t" << k.name << "\t" << (k.revoked_at ? "revoked" : "active") << "\n";
+  }
+  return 0;
+}
+
+int RunApiKeyRevoke(const GatewayConfig& config, const std::string& name_or_id) {
+  auto store = mdmgw::gateway::OpenConfiguredStore(config);
+  if (!store.ok()) return Fail(store.status());
+  Status s = store.value()->RevokeApiKey(name_or_id, mdmgw::Clock::System().NowUnixSeconds());
+  if (!s.ok()) return Fail(s);
+  std::cout << "revoked API key '" << name_or_id << "'\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mdm-gateway: Apple device enrollment gateway (APNs, ADE/DEP, Configurator, check-in)"};
+  app.require_subcommand(1);
+  std::string config_file;
+  app.add_option("--config", config_file,
+                 "TOML configuration file (default: $MDMGW_CONFIG, else ./mdm-gateway.toml if present)");
+
+  FlagValues serve_flags;
+  auto* serve = app.add_subcommand("serve", "run the gateway (TLS h2 + HTTP/1.1)");
+  AddConfigFlags(serve, serve_flags);
+  serve->footer("Environment: MDMGW_MASTER_KEY (base64 of 32 bytes) overrides <data-dir>/master.key.");
+
+  const std::vector<std::string> store_flags_only = {"--data-dir", "--store", "--log-level"};
+  FlagValues migrate_flags;
+  auto* migrate = app.add_subcommand("migrate", "apply database migrations and print the schema version");
+  AddConfigFlags(migrate, migrate_flags, store_flags_only);
+
+  auto* apikey = app.add_subcommand("apikey", "manage admin API keys");
+  apikey->require_subcommand(1);
+  FlagValues create_flags;
+  std::string key_name;
+  auto* create = apikey->add_subcommand("create", "create a key; prints it once, alone on the last line");
+  create->add_option("--name", key_name, "a unique name for the key")->required();
+  AddConfigFlags(create, create_flags, store_flags_only);
+  FlagValues list_flags;
+  auto* list = apikey->add_subcommand("list", "list keys (id, name, state)");
+  AddConfigFlags(list, list_flags, store_flags_only);
+  FlagValues revoke_flags;
+  std::string revoke_target;
+  auto* revoke = apikey->add_subcommand("revoke", "revoke a key by name or id");
+  revoke->add_option("key", revoke_target, "name or id")->required();
+  AddConfigFlags(revoke, revoke_flags, store_flags_only);
+
+  app.add_subcommand("version", "print the version")->callback([] { std::cout << "mdm-gateway 0.1.0\n"; });
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto with_config = [&](const FlagValues& flags, auto run) -> int {
+    auto config = LoadConfig(config_file, flags);
+    if (!config.ok()) return Fail(config.status(), 2);
+    return run(config.value());
+  };
+  if (serve->parsed()) return with_config(serve_flags, RunServe);
+  if (migrate->parsed()) return with_config(migrate_flags, RunMigrate);
+  if (create->parsed()) {
+    return with_config(create_flags, [&](const GatewayConfig& c) { return RunApiKeyCreate(c, key_name); });
+  }
+  if (list->parsed()) return with_config(list_flags, RunApiKeyList);
+  if (revoke->parsed()) {
+    return with_config(revoke_flags, [&](const GatewayConfig& c) { return RunApiKeyRevoke(c, revoke_target); });
+  }
+  return 0;
+}

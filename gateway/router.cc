@@ -1,0 +1,149 @@
+#include "gateway/router.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "gateway/http_errors.h"
+
+namespace mdmgw::gateway {
+namespace {
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  if (!path.empty() && path[0] == '/') i = 1;
+  while (i <= path.size()) {
+    size_t slash = path.find('/', i);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.push_back(path.substr(i, slash - i));
+    i = slash + 1;
+  }
+  return parts;
+}
+
+bool IsAdminPath(std::string_view path) { return path.rfind("/api/v1/", 0) == 0 || path == "/api/v1"; }
+
+}  // namespace
+
+Router::Router(uint64_t default_max_body_bytes, GatewayMetrics& metrics, ApiKeys* api_keys)
+    : default_max_body_bytes_(default_max_body_bytes), metrics_(metrics), api_keys_(api_keys) {}
+
+void Router::Add(std::string method, std::string pattern, RouteHandler handler, RouteOptions options) {
+  Route route;
+  route.method = std::move(method);
+  route.pattern = pattern;
+  for (std::string_view part : SplitPath(pattern)) {
+    Segment seg;
+    if (!part.empty() && part.front() == '{') {
+      size_t close = part.find('}');
+      seg.param = std::string(part.substr(1, close - 1));
+      seg.suffix = std::string(part.substr(close + 1));
+    } else {
+      seg.literal = std::string(part);
+    }
+    route.segments.push_back(std::move(seg));
+  }
+  route.handler = std::move(handler);
+  route.options = options;
+  if (IsAdminPath(pattern)) route.options.admin = true;
+  routes_.push_back(std::move(route));
+}
+
+bool Router::MatchRoute(const Route& route, std::string_view path,
+                        std::vector<std::pair<std::string, std::string>>* params) {
+  auto parts = SplitPath(path);
+  if (parts.size() != route.segments.size()) return false;
+  params->clear();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Segment& seg = route.segments[i];
+    std::string_view part = parts[i];
+    if (seg.param.empty()) {
+      if (part != seg.literal) return false;
+      continue;
+    }
+    if (part.size() <= seg.suffix.size() ||
+        part.substr(part.size() - seg.suffix.size()) != seg.suffix) {
+      return false;
+    }
+    auto value = net::PercentDecode(part.substr(0, part.size() - seg.suffix.size()), false);
+    if (!value || value->empty()) return false;
+    params->emplace_back(seg.param, std::move(*value));
+  }
+  return true;
+}
+
+Router::Match Router::Find(std::string_view method, std::string_view path) const {
+  Match match;
+  std::vector<std::pair<std::string, std::string>> params;
+  for (const auto& route : routes_) {
+    if (!MatchRoute(route, path, &params)) continue;
+    if (route.method == method) {
+      match.route = &route;
+      match.params = std::move(params);
+      return match;
+    }
+    if (!match.allowed.empty()) match.allowed += ", ";
+    match.allowed += route.method;
+  }
+  return match;
+}
+
+uint64_t Router::MaxBodyBytes(const net::Request& headers_only) const {
+  Match m = Find(headers_only.method, headers_only.path);
+  if (m.route && m.route->options.max_body_bytes > 0) return m.route->options.max_body_bytes;
+  return default_max_body_bytes_;
+}
+
+void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond) {
+  auto start = std::chrono::steady_clock::now();
+  Match match = Find(request->method, request->path);
+  std::string route_label = match.route ? match.route->pattern : "unmatched";
+  std::string method = match.route ? request->method : "other";
+
+  // Wrap respond: count and time every answer under the route's pattern.
+  net::Respond counted = [this, start, route_label, method,
+                          respond = std::move(respond)](net::Response response) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.requests.WithLabels({route_label, method, std::to_string(response.status)}).Inc();
+    metrics_.latency.WithLabels({route_label}).Observe(seconds);
+    respond(std::move(response));
+  };
+
+  bool admin = IsAdminPath(request->path) || (match.route && match.route->options.admin);
+  if (admin) {
+    if (api_keys_ == nullptr) {
+      counted(ErrorResponse(Status::Unauthenticated("admin API disabled")));
+      return;
+    }
+    auto key = api_keys_->Authenticate(request->headers.Get("authorization").value_or(""));
+    if (!key.ok()) {
+      if (key.status().code() == StatusCode::kUnauthenticated) {
+        log::Info("admin request refused",
+                  {{"path", request->path}, {"remote", request->remote_address}, {"reason", key.status().message()}});
+      }
+      counted(ErrorResponse(key.status()));
+      return;
+    }
+  }
+  if (match.route == nullptr) {
+    if (!match.allowed.empty()) {
+      net::Response r = net::Response::JsonError(405, "method_not_allowed",
+                                                  request->method + " is not allowed here; allowed: " + match.allowed);
+      r.headers.Add("allow", match.allowed);
+      counted(std::move(r));
+    } else {
+      counted(net::Response::JsonError(404, "not_found", "no route for " + request->path));
+    }
+    return;
+  }
+  request->path_params = std::move(match.params);
+  request->route = match.route->pattern;
+  // The request lives until the handler's response is delivered.
+  std::shared_ptr<net::Request> owned(std::move(request));
+  const net::Request& ref = *owned;
+  match.route->handler(ref, [owned, counted = std::move(counted)](net::Response response) {
+    counted(std::move(response));
+  });
+}
+
+}  // namespace mdmgw::gateway

@@ -1,0 +1,83 @@
+// H2ServerCodec: the server side of one HTTP/2 connection over nghttp2, with no socket.
+//
+// Bytes from the peer go in through Receive(); bytes to send come out of Drain(); complete requests
+// are handed to the Listener; responses go in through SubmitResponse(). The owner (H2ServerSession)
+// moves bytes between this and the TLS stream; tests and fuzzers can drive it directly.
+//
+// Limits enforced here: concurrent streams (excess streams get RST_STREAM REFUSED_STREAM, RFC 9113
+// §5.1.2), header block size (431), body size (413 as soon as Content-Length or the data received
+// passes the limit, then RST_STREAM NO_ERROR per RFC 9113 §8.1). nghttp2's own flood protections
+// (SETTINGS/PING/RST floods) stay on.
+//
+// Thread-safety: not thread-safe; the owner calls it from its connection's strand only.
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/result.h"
+#include "net/request.h"
+#include "net/response.h"
+
+namespace mdmgw::net {
+
+struct H2Limits {
+  uint32_t max_concurrent_streams = 100;
+  uint64_t max_header_bytes = 16 << 10;
+};
+
+class H2ServerCodec {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // Body limit for a request whose headers have arrived.
+    virtual uint64_t BodyLimit(const Request& headers_only) = 0;
+    // A complete request on |stream_id|. Answer with SubmitResponse (now or later).
+    virtual void OnRequest(int32_t stream_id, std::unique_ptr<Request> request) = 0;
+  };
+
+  // |prototype| supplies the per-connection fields copied into every request (remote address,
+  // peer certificate, protocol).
+  H2ServerCodec(const H2Limits& limits, Listener& listener, Request prototype);
+  ~H2ServerCodec();
+  H2ServerCodec(const H2ServerCodec&) = delete;
+  H2ServerCodec& operator=(const H2ServerCodec&) = delete;
+
+  // Queues the server connection preface (SETTINGS). Call once, first.
+  Status Start();
+  // Consumes peer bytes. Non-OK: the connection is broken (bad preface, protocol error, flood);
+  // Drain() what is pending (it may hold a GOAWAY) and close.
+  Status Receive(const uint8_t* data, size_t len);
+  // Queues |response| on |stream_id|. Ignored when the stream has gone (peer reset it).
+  void SubmitResponse(int32_t stream_id, Response response);
+  // Appends all bytes ready to send to |out|.
+  Status Drain(std::string* out);
+  // Graceful shutdown: GOAWAY(NO_ERROR, last processed stream); open streams still complete.
+  void StartShutdown();
+  // True when nothing remains to read or write: the connection can be closed.
+  bool Finished() const;
+  // Streams opened and not yet closed (includes those awaiting a handler).
+  size_t open_streams() const { return streams_.size(); }
+
+ private:
+  struct Stream;
+  friend struct H2CodecCallbacks;
+
+  Stream* FindStream(int32_t stream_id);
+  // Answers |stream| at once (413/431/400) and discards the rest of its request.
+  void Reject(int32_t stream_id, Stream& stream, int status, std::string_view code, std::string_view msg);
+  void SubmitOn(int32_t stream_id, Stream& stream, Response response);
+
+  H2Limits limits_;
+  Listener& listener_;
+  Request prototype_;
+  nghttp2_session* session_ = nullptr;
+  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+};
+
+}  // namespace mdmgw::net

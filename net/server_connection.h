@@ -1,0 +1,104 @@
+// Internal to net/: the pieces shared by the HTTP/2 and HTTP/1.1 server sessions.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/metrics.h"
+#include "net/asio.h"
+#include "net/response.h"
+#include "net/server.h"
+
+namespace mdmgw::net {
+
+class ServerConnection;
+
+// State every connection of one server shares. Outlives all connections (the server waits for them).
+struct ServerShared {
+  RequestHandler& handler;
+  ServerLimits limits;
+  bool client_ca_configured = false;
+  metrics::Gauge* open_connections = nullptr;
+  std::atomic<int> connection_count{0};
+  std::atomic<bool> shutting_down{false};
+
+  // Live protocol sessions, so shutdown can reach each one.
+  std::mutex mu;
+  std::unordered_map<ServerConnection*, std::weak_ptr<ServerConnection>> sessions;  // GUARDED_BY(mu)
+
+  ServerShared(RequestHandler& h, const ServerLimits& l) : handler(h), limits(l) {}
+};
+
+// Counts one open connection from accept to close (moved from the handshake into the session).
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(ServerShared& shared) : shared_(&shared) {
+    shared_->connection_count.fetch_add(1);
+    if (shared_->open_connections) shared_->open_connections->Add(1);
+  }
+  ConnectionSlot(ConnectionSlot&& o) noexcept : shared_(std::exchange(o.shared_, nullptr)) {}
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ~ConnectionSlot() {
+    if (shared_ == nullptr) return;
+    if (shared_->open_connections) shared_->open_connections->Add(-1);
+    shared_->connection_count.fetch_sub(1);
+  }
+
+ private:
+  ServerShared* shared_;
+};
+
+// Base of the protocol sessions: owns the TLS stream, the deadline timer and the connection slot.
+// All members are touched only on the connection's strand (the socket's executor).
+class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
+ public:
+  ServerConnection(ServerShared& shared, std::unique_ptr<TlsStream> stream, ConnectionSlot slot,
+                   Request prototype);
+  virtual ~ServerConnection();
+
+  // Registers with the server and starts serving. REQUIRES: on the strand.
+  void Run();
+  // Graceful stop requested by the server; safe from any thread (posts to the strand).
+  void RequestShutdown();
+
+ protected:
+  virtual void Start() = 0;
+  virtual void OnShutdown() = 0;
+
+  // (Re)sets the connection deadline; when it passes, the connection is closed.
+  void SetDeadline(std::chrono::milliseconds from_now);
+  // Stops I/O, cancels pending reads, sends TLS close_notify (bounded wait) and closes. Call only with
+  // no write in progress. Idempotent.
+  void CloseGracefully();
+  // Closes the socket at once. Idempotent.
+  void CloseNow();
+  // True once either close has begun: no further I/O may start.
+  bool closed() const { return closed_; }
+  auto executor() { return stream_->get_executor(); }
+
+  ServerShared& shared_;
+  std::unique_ptr<TlsStream> stream_;
+  Request prototype_;
+
+ private:
+  void OnDeadline(boost::system::error_code ec);
+  void ArmTimer();
+  void CloseSocket();
+
+  ConnectionSlot slot_;
+  asio::steady_timer deadline_;
+  bool closed_ = false;         // no more I/O
+  bool socket_closed_ = false;  // the socket itself is closed
+};
+
+// Session factories (defined in h2_server_session.cc / h1_server_session.cc).
+std::shared_ptr<ServerConnection> MakeH2Session(ServerShared& shared, std::unique_ptr<TlsStream> stream,
+                                                ConnectionSlot slot, Request prototype);
+std::shared_ptr<ServerConnection> MakeH1Session(ServerShared& shared, std::unique_ptr<TlsStream> stream,
+                                                ConnectionSlot slot, Request prototype);
+
+}  // namespace mdmgw::net

@@ -1,0 +1,84 @@
+#include "net/tls_context.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "common/crypto/openssl_ptr.h"
+
+namespace mdmgw::net {
+namespace {
+
+// Server preference: h2 when the client offers it, else http/1.1. No ALPN at all is HTTP/1.1.
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void*) {
+  static const unsigned char kPreferred[] = "\x02h2\x08http/1.1";
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kPreferred, sizeof(kPreferred) - 1, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// Accept every client certificate at the handshake; whether it verified is recorded with the
+// request, so identity checks can answer with a clear HTTP error instead of a TLS alert.
+int AcceptAndRecord(int, X509_STORE_CTX*) { return 1; }
+
+}  // namespace
+
+Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsServerOptions& options) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_use_certificate_chain_file(native, options.cert_file.c_str()) != 1) {
+    return Status::InvalidArgument("TLS certificate " + options.cert_file + ": " +
+                                   crypto::OpenSslErrors());
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return Status::InvalidArgument("TLS key " + options.key_file + ": " + crypto::OpenSslErrors());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return Status::InvalidArgument("TLS key does not match certificate " + options.cert_file);
+  }
+  if (!options.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(native, options.client_ca_file.c_str(), nullptr) != 1) {
+      return Status::InvalidArgument("devices CA " + options.client_ca_file + ": " +
+                                     crypto::OpenSslErrors());
+    }
+  }
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, AcceptAndRecord);
+  static const unsigned char kSessionContext[] = "mdm-gateway";
+  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof(kSessionContext) - 1);
+  SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);
+  return ctx;
+}
+
+std::string SelectedAlpn(const SSL* ssl) {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl, &data, &len);
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+std::optional<PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_configured) {
+  crypto::X509Ptr cert(SSL_get1_peer_certificate(ssl));
+  if (!cert) return std::nullopt;
+  PeerCertificate out;
+  int len = i2d_X509(cert.get(), nullptr);
+  if (len <= 0) return std::nullopt;
+  out.der.resize(static_cast<size_t>(len));
+  auto* p = reinterpret_cast<unsigned char*>(out.der.data());
+  i2d_X509(cert.get(), &p);
+  long result = SSL_get_verify_result(ssl);
+  out.verified = ca_configured && result == X509_V_OK;
+  if (!out.verified) {
+    out.verify_error = ca_configured ? X509_verify_cert_error_string(result) : "no devices CA configured";
+  }
+  return out;
+}
+
+}  // namespace mdmgw::net

@@ -1,0 +1,28 @@
+// TLS server context for the gateway's listener: TLS 1.2+, ALPN h2 then http/1.1, optional client
+// certificates recorded (and verified against the devices CA bundle when one is configured).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "net/asio.h"
+#include "net/request.h"
+
+namespace mdmgw::net {
+
+struct TlsServerOptions {
+  std::string cert_file;       // PEM chain, leaf first
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // devices CA bundle; empty = certificates are captured, not verified
+};
+
+Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsServerOptions& options);
+
+// The ALPN protocol the handshake settled on ("h2", "http/1.1", or "" when none).
+std::string SelectedAlpn(const SSL* ssl);
+
+// The peer's certificate after the handshake, if it sent one.
+std::optional<PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_configured);
+
+}  // namespace mdmgw::net

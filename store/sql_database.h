@@ -1,0 +1,70 @@
+// SqlDatabase: the narrow SQL driver interface under every store role. Two backends implement it
+// (sqlite/ and postgres/); the role stores (api_key_store, push_cert_store, ...) are written once
+// against it in portable SQL with $1..$N placeholders.
+//
+// Why one driver seam instead of one .cc per role per backend (DESIGN §6 suggests the latter): the
+// role SQL is identical on both engines, so writing it twice would only add copies to keep in step.
+// Dialect differences live in the migrations, which stay per backend.
+//
+// Thread-safety: implementations serialise access; a Transaction holds the connection for its body.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+
+namespace mdmgw::store {
+
+// Bytes (BLOB / BYTEA), distinct from text.
+struct Blob {
+  std::string bytes;
+};
+
+using SqlValue = std::variant<std::monostate, int64_t, std::string, Blob>;
+using SqlRow = std::vector<SqlValue>;
+
+// Typed access to a row cell; wrong types read as empty/zero (the schema decides types).
+int64_t AsInt(const SqlValue& v);
+std::string AsText(const SqlValue& v);  // text or blob bytes
+bool IsNull(const SqlValue& v);
+
+struct Migration {
+  int version;
+  std::string name;
+  std::string sql;  // one or more statements
+};
+
+class SqlDatabase {
+ public:
+  virtual ~SqlDatabase() = default;
+
+  // Runs a statement with $1..$N parameters and returns its rows.
+  // Errors: AlreadyExists on a unique-constraint violation; Unavailable when the server is
+  // unreachable; InvalidArgument on SQL errors.
+  virtual Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params = {}) = 0;
+  // Runs a statement; returns the number of rows changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const std::vector<SqlValue>& params = {}) = 0;
+  // Runs |body| in one transaction: committed when it returns OK, rolled back otherwise.
+  virtual Status Transaction(const std::function<Status()>& body) = 0;
+  // Cheap round trip for readiness checks.
+  virtual Status Ping() = 0;
+  // "sqlite" or "postgres".
+  virtual std::string_view backend() const = 0;
+
+  // Applies |migrations| (ascending versions) that are not yet recorded in schema_migrations,
+  // each in its own transaction. Returns the schema version afterwards.
+  Result<int> Migrate(const std::vector<Migration>& migrations);
+  Result<int> SchemaVersion();
+
+ protected:
+  // Runs several statements with no parameters (migration scripts).
+  virtual Status ExecScript(std::string_view sql) = 0;
+};
+
+}  // namespace mdmgw::store

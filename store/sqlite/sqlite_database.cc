@@ -1,0 +1,165 @@
+#include "store/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <mutex>
+
+namespace mdmgw::store {
+namespace {
+
+class SqliteDatabase final : public SqlDatabase {
+ public:
+  explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+
+  Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params) override {
+    std::lock_guard lock(mu_);
+    std::vector<SqlRow> rows;
+    Status s = Run(sql, params, &rows, nullptr);
+    if (!s.ok()) return s;
+    return rows;
+  }
+
+  Result<int64_t> Exec(std::string_view sql, const std::vector<SqlValue>& params) override {
+    std::lock_guard lock(mu_);
+    int64_t changes = 0;
+    Status s = Run(sql, params, nullptr, &changes);
+    if (!s.ok()) return s;
+    return changes;
+  }
+
+  Status Transaction(const std::function<Status()>& body) override {
+    std::lock_guard lock(mu_);
+    // IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading.
+    MDMGW_RETURN_IF_ERROR(ExecScript("BEGIN IMMEDIATE"));
+    Status s = body();
+    if (s.ok()) {
+      s = ExecScript("COMMIT");
+      if (s.ok()) return s;
+    }
+    (void)ExecScript("ROLLBACK");
+    return s;
+  }
+
+  Status Ping() override {
+    auto rows = Query("SELECT 1", {});
+    return rows.status();
+  }
+
+  std::string_view backend() const override { return "sqlite"; }
+
+ protected:
+  Status ExecScript(std::string_view sql) override {
+    std::lock_guard lock(mu_);
+    char* err = nullptr;
+    std::string text(sql);
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return Status::InvalidArgument("sqlite: " + msg);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Error(int rc) const {
+    std::string msg = std::string("sqlite: ") + sqlite3_errmsg(db_);
+    int primary = rc & 0xff;
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return Status::AlreadyExists(msg);
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable(msg);
+    if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) {
+      return Status::Unavailable(msg);
+    }
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return Status::DataLoss(msg);
+    return Status::InvalidArgument(msg);
+  }
+
+  Status Run(std::string_view sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows,
+             int64_t* changes) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) return Error(rc);
+    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> guard(stmt, sqlite3_finalize);
+    // "$N" is an SQLite named parameter; binding by name keeps $N meaning the N-th value even when a
+    // statement uses them out of order or twice.
+    for (size_t i = 0; i < params.size(); ++i) {
+      std::string name = "$" + std::to_string(i + 1);
+      int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
+      if (idx == 0) continue;
+      const SqlValue& v = params[i];
+      if (std::holds_alternative<std::monostate>(v)) {
+        rc = sqlite3_bind_null(stmt, idx);
+      } else if (auto* n = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, idx, *n);
+      } else if (auto* s = std::get_if<std::string>(&v)) {
+        rc = sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+      } else {
+        const auto& b = std::get<Blob>(v).bytes;
+        rc = sqlite3_bind_blob(stmt, idx, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK) return Error(rc);
+    }
+    for (;;) {
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return Error(sqlite3_extended_errcode(db_));
+      if (rows == nullptr) continue;
+      int n = sqlite3_column_count(stmt);
+      SqlRow row;
+      row.reserve(static_cast<size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate{});
+            break;
+          case SQLITE_INTEGER:
+            row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
+            break;
+          case SQLITE_BLOB: {
+            const void* p = sqlite3_column_blob(stmt, c);
+            int len = sqlite3_column_bytes(stmt, c);
+            row.emplace_back(Blob{std::string(static_cast<const char*>(p), static_cast<size_t>(len))});
+            break;
+          }
+          default: {
+            const unsigned char* p = sqlite3_column_text(stmt, c);
+            int len = sqlite3_column_bytes(stmt, c);
+            row.emplace_back(std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(len)));
+          }
+        }
+      }
+      rows->push_back(std::move(row));
+    }
+    if (changes != nullptr) *changes = sqlite3_changes64(db_);
+    return Status::Ok();
+  }
+
+  sqlite3* db_;
+  std::recursive_mutex mu_;  // one connection; recursive so Transaction bodies can query
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqlDatabase>> OpenSqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Status::Unavailable("cannot open SQLite database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  auto database = std::make_unique<SqliteDatabase>(db);
+  char* err = nullptr;
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                   nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::Unavailable("cannot configure SQLite database " + path + ": " + msg);
+  }
+  return std::unique_ptr<SqlDatabase>(std::move(database));
+}
+
+}  // namespace mdmgw::store

@@ -1,0 +1,50 @@
+// store: persistent state behind narrow role interfaces (DESIGN §6), on SQLite (default) or
+// PostgreSQL. Store composes the roles; each service receives only the role it needs.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "store/api_key_store.h"
+#include "store/push_cert_store.h"
+#include "store/sql_database.h"
+
+namespace mdmgw::store {
+
+class Store : public ApiKeyStore, public PushCertStore {
+ public:
+  // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending migrations.
+  static Result<std::unique_ptr<Store>> Open(const std::string& url);
+
+  explicit Store(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {}
+
+  // Readiness: a round trip to the database.
+  Status Ping() { return db_->Ping(); }
+  Result<int> SchemaVersion() { return db_->SchemaVersion(); }
+  std::string_view backend() const { return db_->backend(); }
+  SqlDatabase& database() { return *db_; }
+
+  ApiKeyStore& api_keys() { return *this; }
+  PushCertStore& push_certs() { return *this; }
+
+  // ApiKeyStore
+  Status CreateApiKey(const ApiKeyRecord& record) override;
+  Result<ApiKeyRecord> FindApiKeyByHash(const std::string& key_hash) override;
+  Result<std::vector<ApiKeyRecord>> ListApiKeys() override;
+  Status RevokeApiKey(const std::string& name_or_id, int64_t now) override;
+  Status TouchApiKey(const std::string& id, int64_t now) override;
+
+  // PushCertStore
+  Result<PushCertRecord> GetPushCert() override;
+  Status PutPushCert(const PushCertRecord& record) override;
+  Status DeletePushCert() override;
+
+ private:
+  std::unique_ptr<SqlDatabase> db_;
+};
+
+// A URL with any password replaced by "****", for logs and error messages.
+std::string RedactStoreUrl(const std::string& url);
+
+}  // namespace mdmgw::store
