@@ -9,7 +9,8 @@ PushOutcome ClassifyApnsReply(int status, std::string_view reason) {
   if (reason == "IdleTimeout" || reason == "Shutdown" || reason == "ServiceUnavailable") {
     return PushOutcome::kRetry;
   }
-  if (reason == "BadDeviceToken" || reason == "DeviceTokenNotForTopic") return PushOutcome::kDeviceInvalid;
+  if (reason == "BadDeviceToken" || reason == "DeviceTokenNotForTopic")
+    return PushOutcome::kDeviceInvalid;
   if (status == 403 || reason == "TopicDisallowed" || reason == "BadTopic" ||
       reason == "BadCertificate" || reason == "BadCertificateEnvironment") {
     return PushOutcome::kCertificateProblem;

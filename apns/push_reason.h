@@ -8,8 +8,8 @@
 namespace mdmgw::apns {
 
 enum class PushOutcome {
-  kDelivered,           // 200
-  kRetry,               // 429 TooManyRequests, 5xx, IdleTimeout, Shutdown: retry with backoff on a new stream
+  kDelivered,  // 200
+  kRetry,  // 429 TooManyRequests, 5xx, IdleTimeout, Shutdown: retry with backoff on a new stream
   kTokenUnregistered,   // 410 Unregistered/ExpiredToken: the device token is stale
   kDeviceInvalid,       // 400 BadDeviceToken/DeviceTokenNotForTopic: permanent for this device
   kCertificateProblem,  // 403 BadCertificate*, TopicDisallowed/BadTopic: stop and alert the admin

@@ -1,4 +1,5 @@
-// Clock: the one source of time for modules, so tests can use a fake one (leveldb Env, Envoy TimeSource).
+// Clock: the one source of time for modules, so tests can use a fake one (leveldb Env, Envoy
+// TimeSource).
 //
 // Thread-safety: implementations are thread-safe.
 #pragma once

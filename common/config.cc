@@ -30,8 +30,8 @@ std::pair<Setter, Getter> IntField(Field field, int64_t min, int64_t max) {
               return Status::InvalidArgument("'" + std::string(v) + "' is not an integer");
             }
             if (n < min || n > max) {
-              return Status::InvalidArgument(std::to_string(n) + " is outside " + std::to_string(min) +
-                                             ".." + std::to_string(max));
+              return Status::InvalidArgument(std::to_string(n) + " is outside " +
+                                             std::to_string(min) + ".." + std::to_string(max));
             }
             field(c) = static_cast<Int>(n);
             return Status::Ok();
@@ -43,9 +43,8 @@ std::pair<Setter, Getter> IntField(Field field, int64_t min, int64_t max) {
 
 ConfigOption Make(std::string section, std::string key, std::string flag, std::string env,
                   std::string help, std::pair<Setter, Getter> io) {
-  return ConfigOption{std::move(section), std::move(key),     std::move(flag),
-                      std::move(env),     std::move(help),    std::move(io.first),
-                      std::move(io.second)};
+  return ConfigOption{std::move(section), std::move(key),      std::move(flag),     std::move(env),
+                      std::move(help),    std::move(io.first), std::move(io.second)};
 }
 
 std::vector<ConfigOption> BuildOptions() {
@@ -63,62 +62,73 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back(Make("upstream", "url", "--upstream-url", "MDMGW_UPSTREAM_URL",
                    "the core MDM's endpoint (NanoMDM: http://core:9000/mdm)",
                    StringField([](C& c) -> std::string& { return c.upstream.url; })));
-  o.push_back(Make("upstream", "checkin_url", "--upstream-checkin-url", "MDMGW_UPSTREAM_CHECKIN_URL",
+  o.push_back(Make("upstream", "checkin_url", "--upstream-checkin-url",
+                   "MDMGW_UPSTREAM_CHECKIN_URL",
                    "optional separate check-in endpoint of the core MDM",
                    StringField([](C& c) -> std::string& { return c.upstream.checkin_url; })));
   o.push_back(Make("devices", "ca_file", "--devices-ca-file", "MDMGW_DEVICES_CA_FILE",
                    "CA bundle for device identities (mTLS and Mdm-Signature)",
                    StringField([](C& c) -> std::string& { return c.devices.ca_file; })));
-  o.push_back(Make("devices", "checkin_max_body_bytes", "--checkin-max-body-bytes",
-                   "MDMGW_DEVICES_CHECKIN_MAX_BODY_BYTES", "body limit for check-in and connect",
-                   IntField<uint64_t>([](C& c) -> uint64_t& { return c.devices.checkin_max_body_bytes; },
-                                      1, 64 << 20)));
+  o.push_back(
+      Make("devices", "checkin_max_body_bytes", "--checkin-max-body-bytes",
+           "MDMGW_DEVICES_CHECKIN_MAX_BODY_BYTES", "body limit for check-in and connect",
+           IntField<uint64_t>([](C& c) -> uint64_t& { return c.devices.checkin_max_body_bytes; }, 1,
+                              64 << 20)));
   o.push_back(Make("apns", "base_url", "--apns-base-url", "MDMGW_APNS_BASE_URL",
                    "APNs provider API base URL",
                    StringField([](C& c) -> std::string& { return c.apns.base_url; })));
   o.push_back(Make("apns", "ca_file", "--apns-ca-file", "MDMGW_APNS_CA_FILE",
                    "extra CA to trust for the APNs host (simulators)",
                    StringField([](C& c) -> std::string& { return c.apns.ca_file; })));
-  o.push_back(Make("enrollment", "machineinfo_ca_file", "--machineinfo-ca-file",
-                   "MDMGW_ENROLLMENT_MACHINEINFO_CA_FILE", "extra CA for MachineInfo signers",
-                   StringField([](C& c) -> std::string& { return c.enrollment.machineinfo_ca_file; })));
-  o.push_back(Make("server", "tls_cert_file", "--tls-cert-file", "MDMGW_SERVER_TLS_CERT_FILE",
-                   "server certificate chain (PEM); default: generated for localhost in the data dir",
-                   StringField([](C& c) -> std::string& { return c.server.tls_cert_file; })));
+  o.push_back(
+      Make("enrollment", "machineinfo_ca_file", "--machineinfo-ca-file",
+           "MDMGW_ENROLLMENT_MACHINEINFO_CA_FILE", "extra CA for MachineInfo signers",
+           StringField([](C& c) -> std::string& { return c.enrollment.machineinfo_ca_file; })));
+  o.push_back(
+      Make("server", "tls_cert_file", "--tls-cert-file", "MDMGW_SERVER_TLS_CERT_FILE",
+           "server certificate chain (PEM); default: generated for localhost in the data dir",
+           StringField([](C& c) -> std::string& { return c.server.tls_cert_file; })));
   o.push_back(Make("server", "tls_key_file", "--tls-key-file", "MDMGW_SERVER_TLS_KEY_FILE",
                    "server private key (PEM)",
                    StringField([](C& c) -> std::string& { return c.server.tls_key_file; })));
   o.push_back(Make("server", "threads", "--threads", "MDMGW_SERVER_THREADS",
                    "I/O threads (0 = one per core)",
                    IntField<int>([](C& c) -> int& { return c.server.threads; }, 0, 256)));
-  o.push_back(Make("server", "max_connections", "--max-connections", "MDMGW_SERVER_MAX_CONNECTIONS",
-                   "open connections at most; more are closed at accept",
-                   IntField<int>([](C& c) -> int& { return c.server.max_connections; }, 1, 1000000)));
+  o.push_back(
+      Make("server", "max_connections", "--max-connections", "MDMGW_SERVER_MAX_CONNECTIONS",
+           "open connections at most; more are closed at accept",
+           IntField<int>([](C& c) -> int& { return c.server.max_connections; }, 1, 1000000)));
   o.push_back(Make("server", "max_body_bytes", "--max-body-bytes", "MDMGW_SERVER_MAX_BODY_BYTES",
                    "request body limit (routes may set lower)",
                    IntField<uint64_t>([](C& c) -> uint64_t& { return c.server.max_body_bytes; }, 1,
                                       1ull << 30)));
-  o.push_back(Make("server", "max_header_bytes", "--max-header-bytes", "MDMGW_SERVER_MAX_HEADER_BYTES",
-                   "request header block limit",
-                   IntField<uint64_t>([](C& c) -> uint64_t& { return c.server.max_header_bytes; }, 1024,
-                                      1 << 20)));
-  o.push_back(Make("server", "max_concurrent_streams", "--max-concurrent-streams",
-                   "MDMGW_SERVER_MAX_CONCURRENT_STREAMS", "HTTP/2 streams served at once per connection",
-                   IntField<uint32_t>([](C& c) -> uint32_t& { return c.server.max_concurrent_streams; },
-                                      1, 10000)));
-  o.push_back(Make("server", "idle_timeout_seconds", "--idle-timeout-seconds",
-                   "MDMGW_SERVER_IDLE_TIMEOUT_SECONDS", "close a connection idle this long",
-                   IntField<int>([](C& c) -> int& { return c.server.idle_timeout_seconds; }, 1, 86400)));
-  o.push_back(Make("server", "read_timeout_seconds", "--read-timeout-seconds",
-                   "MDMGW_SERVER_READ_TIMEOUT_SECONDS", "a started request must arrive whole within this",
-                   IntField<int>([](C& c) -> int& { return c.server.read_timeout_seconds; }, 1, 3600)));
-  o.push_back(Make("server", "handshake_timeout_seconds", "--handshake-timeout-seconds",
-                   "MDMGW_SERVER_HANDSHAKE_TIMEOUT_SECONDS", "TLS handshake deadline",
-                   IntField<int>([](C& c) -> int& { return c.server.handshake_timeout_seconds; }, 1, 600)));
-  o.push_back(Make("server", "shutdown_grace_seconds", "--shutdown-grace-seconds",
-                   "MDMGW_SERVER_SHUTDOWN_GRACE_SECONDS", "how long in-flight requests get on SIGTERM",
-                   IntField<int>([](C& c) -> int& { return c.server.shutdown_grace_seconds; }, 0, 3600)));
-  o.push_back(Make("log", "level", "--log-level", "MDMGW_LOG_LEVEL", "debug, info, warn, error or off",
+  o.push_back(Make("server", "max_header_bytes", "--max-header-bytes",
+                   "MDMGW_SERVER_MAX_HEADER_BYTES", "request header block limit",
+                   IntField<uint64_t>([](C& c) -> uint64_t& { return c.server.max_header_bytes; },
+                                      1024, 1 << 20)));
+  o.push_back(
+      Make("server", "max_concurrent_streams", "--max-concurrent-streams",
+           "MDMGW_SERVER_MAX_CONCURRENT_STREAMS", "HTTP/2 streams served at once per connection",
+           IntField<uint32_t>([](C& c) -> uint32_t& { return c.server.max_concurrent_streams; }, 1,
+                              10000)));
+  o.push_back(
+      Make("server", "idle_timeout_seconds", "--idle-timeout-seconds",
+           "MDMGW_SERVER_IDLE_TIMEOUT_SECONDS", "close a connection idle this long",
+           IntField<int>([](C& c) -> int& { return c.server.idle_timeout_seconds; }, 1, 86400)));
+  o.push_back(
+      Make("server", "read_timeout_seconds", "--read-timeout-seconds",
+           "MDMGW_SERVER_READ_TIMEOUT_SECONDS", "a started request must arrive whole within this",
+           IntField<int>([](C& c) -> int& { return c.server.read_timeout_seconds; }, 1, 3600)));
+  o.push_back(
+      Make("server", "handshake_timeout_seconds", "--handshake-timeout-seconds",
+           "MDMGW_SERVER_HANDSHAKE_TIMEOUT_SECONDS", "TLS handshake deadline",
+           IntField<int>([](C& c) -> int& { return c.server.handshake_timeout_seconds; }, 1, 600)));
+  o.push_back(
+      Make("server", "shutdown_grace_seconds", "--shutdown-grace-seconds",
+           "MDMGW_SERVER_SHUTDOWN_GRACE_SECONDS", "how long in-flight requests get on SIGTERM",
+           IntField<int>([](C& c) -> int& { return c.server.shutdown_grace_seconds; }, 0, 3600)));
+  o.push_back(Make("log", "level", "--log-level", "MDMGW_LOG_LEVEL",
+                   "debug, info, warn, error or off",
                    StringField([](C& c) -> std::string& { return c.log.level; })));
   return o;
 }
@@ -160,8 +170,11 @@ Status ApplyTomlText(GatewayConfig& config, std::string_view toml_text, std::str
       if (opt.section == section && opt.key == key) {
         bool ok = false;
         std::string value = TomlNodeToString(node, &ok);
-        std::string where = std::string(origin) + ": " + (section.empty() ? "" : "[" + section + "] ") + key;
-        if (!ok) return Status::InvalidArgument(where + ": expected a string, integer or boolean", "bad_config");
+        std::string where =
+            std::string(origin) + ": " + (section.empty() ? "" : "[" + section + "] ") + key;
+        if (!ok)
+          return Status::InvalidArgument(where + ": expected a string, integer or boolean",
+                                         "bad_config");
         Status s = opt.set(config, value);
         return s.ok() ? s : Status::InvalidArgument(where + ": " + s.message(), "bad_config");
       }
@@ -193,7 +206,8 @@ Status ApplyTomlFile(GatewayConfig& config, const std::string& path) {
   return ApplyTomlText(config, ss.str(), path);
 }
 
-Status ApplyEnvironment(GatewayConfig& config, const std::function<const char*(const char*)>& getenv_fn) {
+Status ApplyEnvironment(GatewayConfig& config,
+                        const std::function<const char*(const char*)>& getenv_fn) {
   for (const auto& opt : ConfigOptions()) {
     const char* v = getenv_fn(opt.env.c_str());
     if (v == nullptr) continue;
@@ -238,7 +252,8 @@ Status Validate(const GatewayConfig& config) {
   if (!s.ok()) return Status::InvalidArgument("listen: " + s.message(), "bad_config");
   if (config.data_dir.empty()) return Status::InvalidArgument("data_dir is empty", "bad_config");
   if (config.server.tls_cert_file.empty() != config.server.tls_key_file.empty()) {
-    return Status::InvalidArgument("tls_cert_file and tls_key_file must be given together", "bad_config");
+    return Status::InvalidArgument("tls_cert_file and tls_key_file must be given together",
+                                   "bad_config");
   }
   std::string url = config.EffectiveStoreUrl();
   if (url.rfind("sqlite:", 0) != 0 && url.rfind("postgres://", 0) != 0 &&

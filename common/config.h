@@ -1,9 +1,12 @@
-// GatewayConfig: the one configuration tree, loaded and validated once at start and passed as const&.
+// GatewayConfig: the one configuration tree, loaded and validated once at start and passed as
+// const&.
 //
 // Sources, lowest precedence first: built-in defaults, the TOML file (`[section] key`), environment
-// variables (MDMGW_*), command-line flags. Every option is one row of ConfigOptions(); `serve --help`
-// and the README table are generated from/kept in step with that table. DESIGN §9 fixes the names
-// --listen, --data-dir, --store, MDMGW_MASTER_KEY, --upstream-url, --devices-ca-file, --apns-base-url,
+// variables (MDMGW_*), command-line flags. Every option is one row of ConfigOptions(); `serve
+// --help` and the README table are generated from/kept in step with that table. DESIGN §9 fixes the
+// names
+// --listen, --data-dir, --store, MDMGW_MASTER_KEY, --upstream-url, --devices-ca-file,
+// --apns-base-url,
 // --apns-ca-file, --machineinfo-ca-file.
 //
 // Thread-safety: plain data.
@@ -21,17 +24,17 @@ namespace mdmgw {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8443";  // Default: loopback only.
-  std::string tls_cert_file;              // Default: <data_dir>/tls/server.crt, generated on first run.
-  std::string tls_key_file;               // Default: <data_dir>/tls/server.key, generated on first run.
-  int threads = 0;                        // Default: 0 = one per core.
+  std::string tls_cert_file;  // Default: <data_dir>/tls/server.crt, generated on first run.
+  std::string tls_key_file;   // Default: <data_dir>/tls/server.key, generated on first run.
+  int threads = 0;            // Default: 0 = one per core.
   int max_connections = 10000;
-  uint64_t max_body_bytes = 1 << 20;        // Default: 1 MiB (routes may set a lower limit).
-  uint64_t max_header_bytes = 16 << 10;     // Default: 16 KiB for the whole header block.
-  uint32_t max_concurrent_streams = 100;    // Default: 100 per HTTP/2 connection.
-  int idle_timeout_seconds = 60;            // Default: a connection with no request open is closed.
-  int read_timeout_seconds = 30;            // Default: a request must arrive whole within this.
+  uint64_t max_body_bytes = 1 << 20;      // Default: 1 MiB (routes may set a lower limit).
+  uint64_t max_header_bytes = 16 << 10;   // Default: 16 KiB for the whole header block.
+  uint32_t max_concurrent_streams = 100;  // Default: 100 per HTTP/2 connection.
+  int idle_timeout_seconds = 60;          // Default: a connection with no request open is closed.
+  int read_timeout_seconds = 30;          // Default: a request must arrive whole within this.
   int handshake_timeout_seconds = 10;
-  int shutdown_grace_seconds = 15;          // Default: in-flight requests get this long on SIGTERM.
+  int shutdown_grace_seconds = 15;  // Default: in-flight requests get this long on SIGTERM.
 };
 
 struct StoreConfig {
@@ -39,8 +42,9 @@ struct StoreConfig {
 };
 
 struct DevicesConfig {
-  std::string ca_file;                          // Default: none; client certificates are not verified.
-  uint64_t checkin_max_body_bytes = 256 << 10;  // Default: 256 KiB for /mdm/checkin and /mdm/connect.
+  std::string ca_file;  // Default: none; client certificates are not verified.
+  uint64_t checkin_max_body_bytes = 256
+                                    << 10;  // Default: 256 KiB for /mdm/checkin and /mdm/connect.
 };
 
 struct UpstreamConfig {

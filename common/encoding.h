@@ -12,7 +12,8 @@
 namespace mdmgw {
 
 std::string Base64Encode(std::string_view bytes);
-// Accepts standard base64 with or without padding; ignores ASCII whitespace (PEM-style line breaks).
+// Accepts standard base64 with or without padding; ignores ASCII whitespace (PEM-style line
+// breaks).
 Result<std::string> Base64Decode(std::string_view text);
 // RFC 4648 §5 alphabet, no padding: for tokens that travel in URLs and headers.
 std::string Base64UrlEncode(std::string_view bytes);

@@ -108,13 +108,16 @@ Family<Counter>& Registry::AddCounter(std::string name, std::string help,
   return *counters_.back();
 }
 
-Family<Gauge>& Registry::AddGauge(std::string name, std::string help, std::vector<std::string> labels) {
+Family<Gauge>& Registry::AddGauge(std::string name, std::string help,
+                                  std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
-  gauges_.push_back(std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels)));
+  gauges_.push_back(
+      std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels)));
   return *gauges_.back();
 }
 
-Family<Histogram>& Registry::AddHistogram(std::string name, std::string help, std::vector<double> bounds,
+Family<Histogram>& Registry::AddHistogram(std::string name, std::string help,
+                                          std::vector<double> bounds,
                                           std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
   histograms_.push_back(std::make_unique<Family<Histogram>>(std::move(name), std::move(help),
@@ -149,7 +152,8 @@ std::string Registry::Render() const {
         out += f->name() + "_bucket" + LabelSet(f->label_names(), labels, "le", le) + " " +
                std::to_string(counts[i]) + "\n";
       }
-      out += f->name() + "_sum" + LabelSet(f->label_names(), labels) + " " + FormatNumber(h.Sum()) + "\n";
+      out += f->name() + "_sum" + LabelSet(f->label_names(), labels) + " " + FormatNumber(h.Sum()) +
+             "\n";
       out += f->name() + "_count" + LabelSet(f->label_names(), labels) + " " +
              std::to_string(h.Count()) + "\n";
     });

@@ -1,9 +1,9 @@
-// Metrics registry with Prometheus text exposition (format 0.0.4). Written here because Debian 12 has
-// no prometheus-cpp package; the format is small (DESIGN §9).
+// Metrics registry with Prometheus text exposition (format 0.0.4). Written here because Debian 12
+// has no prometheus-cpp package; the format is small (DESIGN §9).
 //
-// Families are created once at start-up (Registry::Counter/Gauge/Histogram); label children are made on
-// first use and live as long as the registry, so hot paths may cache the returned references.
-// Thread-safety: all operations are thread-safe; increments are lock-free atomics.
+// Families are created once at start-up (Registry::Counter/Gauge/Histogram); label children are
+// made on first use and live as long as the registry, so hot paths may cache the returned
+// references. Thread-safety: all operations are thread-safe; increments are lock-free atomics.
 #pragma once
 
 #include <atomic>
@@ -87,7 +87,8 @@ class Family {
 
 class Registry {
  public:
-  Family<Counter>& AddCounter(std::string name, std::string help, std::vector<std::string> labels = {});
+  Family<Counter>& AddCounter(std::string name, std::string help,
+                              std::vector<std::string> labels = {});
   Family<Gauge>& AddGauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Histogram>& AddHistogram(std::string name, std::string help, std::vector<double> bounds,
                                   std::vector<std::string> labels = {});

@@ -1,9 +1,9 @@
 // Status and Result<T>: the one error type at module boundaries.
 //
-// A Status is OK or carries a StatusCode (the kind of failure), a message for humans and an optional
-// snake_case `reason` for API clients ("key_mismatch"). Result<T> holds a value or a non-OK Status,
-// shaped like std::expected<T, Status> (C++20 has no std::expected). No exceptions cross modules:
-// third-party throws are caught at the edge and turned into a Status.
+// A Status is OK or carries a StatusCode (the kind of failure), a message for humans and an
+// optional snake_case `reason` for API clients ("key_mismatch"). Result<T> holds a value or a
+// non-OK Status, shaped like std::expected<T, Status> (C++20 has no std::expected). No exceptions
+// cross modules: third-party throws are caught at the edge and turned into a Status.
 //
 // Thread-safety: values; safe to copy between threads.
 #pragma once
@@ -16,7 +16,8 @@
 
 namespace mdmgw {
 
-// The kind of failure. Handlers map each kind to one HTTP status in one table (gateway/http_errors).
+// The kind of failure. Handlers map each kind to one HTTP status in one table
+// (gateway/http_errors).
 enum class StatusCode {
   kOk = 0,
   kInvalidArgument,     // the caller's input is malformed or out of range (HTTP 400)
@@ -100,7 +101,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(data_); }
@@ -124,10 +125,10 @@ class [[nodiscard]] Result {
 }  // namespace mdmgw
 
 // Returns early from the enclosing function when |expr| (a Status) is not OK.
-#define MDMGW_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::mdmgw::Status _mdmgw_status = (expr);  \
-    if (!_mdmgw_status.ok()) {               \
-      return _mdmgw_status;                  \
-    }                                        \
+#define MDMGW_RETURN_IF_ERROR(expr)         \
+  do {                                      \
+    ::mdmgw::Status _mdmgw_status = (expr); \
+    if (!_mdmgw_status.ok()) {              \
+      return _mdmgw_status;                 \
+    }                                       \
   } while (0)

@@ -1,8 +1,8 @@
 // Secret<T>: a value that must never reach a log line, a metric label or an error message.
 //
-// It has no stream operator, no fmt formatter and no nlohmann to_json, so `log::Info("x", {{"k", s}})`
-// or `std::cout << s` fails to compile. Reading the value takes an explicit Expose(). String secrets are
-// wiped (OPENSSL_cleanse) when destroyed.
+// It has no stream operator, no fmt formatter and no nlohmann to_json, so `log::Info("x", {{"k",
+// s}})` or `std::cout << s` fails to compile. Reading the value takes an explicit Expose(). String
+// secrets are wiped (OPENSSL_cleanse) when destroyed.
 //
 // Thread-safety: like T.
 #pragma once

@@ -46,15 +46,15 @@ std::string SecretBox::Seal(std::string_view plaintext, std::string_view aad) co
 
   crypto::EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
-            EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key_.Expose()), Bytes(nonce)) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), ct, &len, Bytes(plaintext),
-                              static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx.get(), ct + len, &len) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize,
-                                ct + plaintext.size()) == 1;
+  bool ok =
+      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key_.Expose()), Bytes(nonce)) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), ct, &len, Bytes(plaintext),
+                        static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx.get(), ct + len, &len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, ct + plaintext.size()) == 1;
   if (!ok) {
     // AES-GCM with a valid key does not fail; a failure here means a broken OpenSSL.
     std::abort();
@@ -76,22 +76,26 @@ Result<Secret<std::string>> SecretBox::Open(std::string_view sealed, std::string
 
   crypto::EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
-            EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key_.Expose()), Bytes(nonce)) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, Bytes(ct),
-                              static_cast<int>(ct.size())) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag.data()) == 1 &&
-            EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) == 1;
+  bool ok =
+      ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key_.Expose()), Bytes(nonce)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, Bytes(ct),
+                        static_cast<int>(ct.size())) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) ==
+          1;
   if (!ok) {
     Secret<std::string> wipe(std::move(plain));
-    return Status::DataLoss("sealed value failed authentication (wrong key, wrong context or tampered)");
+    return Status::DataLoss(
+        "sealed value failed authentication (wrong key, wrong context or tampered)");
   }
   return Secret<std::string>(std::move(plain));
 }
 
-Result<MasterKeySource> LoadOrCreateMasterKey(const std::string& data_dir, std::string_view env_value) {
+Result<MasterKeySource> LoadOrCreateMasterKey(const std::string& data_dir,
+                                              std::string_view env_value) {
   if (!env_value.empty()) {
     auto box = SecretBox::FromBase64(env_value);
     if (!box.ok()) {
@@ -105,8 +109,8 @@ Result<MasterKeySource> LoadOrCreateMasterKey(const std::string& data_dir, std::
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
       return Status::PermissionDenied(path + " is readable by others (mode " +
-                                      std::to_string(st.st_mode & 0777) +
-                                      "); run: chmod 600 " + path);
+                                      std::to_string(st.st_mode & 0777) + "); run: chmod 600 " +
+                                      path);
     }
     Secret<std::string> secret_text(std::move(text).value());
     auto box = SecretBox::FromBase64(secret_text.Expose());

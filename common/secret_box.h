@@ -3,8 +3,8 @@
 //
 // Sealed format (version 1): 0x01 | 12-byte random nonce | ciphertext | 16-byte GCM tag.
 // |aad| binds a sealed value to its purpose and owner (e.g. "apns.key:<topic>") so a value copied
-// into another row fails to open. Any change to the sealed bytes, the key or the aad makes Open fail
-// with kDataLoss; nothing partial is returned.
+// into another row fails to open. Any change to the sealed bytes, the key or the aad makes Open
+// fail with kDataLoss; nothing partial is returned.
 //
 // Thread-safety: immutable after construction; Seal/Open are safe from any thread.
 #pragma once
@@ -44,6 +44,7 @@ struct MasterKeySource {
 // The key-encryption key: from |env_value| (MDMGW_MASTER_KEY) when non-empty, else from
 // <data_dir>/master.key, which is created (32 random bytes, base64, mode 0600) when missing.
 // A key file with looser permissions than 0600 is refused.
-Result<MasterKeySource> LoadOrCreateMasterKey(const std::string& data_dir, std::string_view env_value);
+Result<MasterKeySource> LoadOrCreateMasterKey(const std::string& data_dir,
+                                              std::string_view env_value);
 
 }  // namespace mdmgw

@@ -2,7 +2,9 @@
 
 namespace mdmgw::dep {
 namespace {
-bool Has(std::string_view body, std::string_view code) { return body.find(code) != std::string_view::npos; }
+bool Has(std::string_view body, std::string_view code) {
+  return body.find(code) != std::string_view::npos;
+}
 }  // namespace
 
 DepErrorKind ClassifyDepError(int status, std::string_view body) {
@@ -18,7 +20,8 @@ DepErrorKind ClassifyDepError(int status, std::string_view body) {
   }
   if (status == 400) {
     if (Has(body, "EXHAUSTED_CURSOR")) return DepErrorKind::kCursorExhausted;
-    if (Has(body, "INVALID_CURSOR") || Has(body, "EXPIRED_CURSOR")) return DepErrorKind::kCursorReset;
+    if (Has(body, "INVALID_CURSOR") || Has(body, "EXPIRED_CURSOR"))
+      return DepErrorKind::kCursorReset;
     if (Has(body, "CURSOR_REQUIRED")) return DepErrorKind::kCursorRequired;
   }
   return DepErrorKind::kBadRequest;

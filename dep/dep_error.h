@@ -8,16 +8,16 @@
 namespace mdmgw::dep {
 
 enum class DepErrorKind {
-  kNone,                // 2xx
-  kCursorExhausted,     // 400 EXHAUSTED_CURSOR: switch from fetch to sync with the same cursor
-  kCursorReset,         // 400 INVALID_CURSOR / EXPIRED_CURSOR: clear the cursor, fetch from scratch
-  kCursorRequired,      // 400 CURSOR_REQUIRED: sync called without a cursor
-  kTermsNotSigned,      // 403 T_C_NOT_SIGNED: the admin must accept new terms in ABM; do not retry
-  kAccessDenied,        // 403 ACCESS_DENIED: the token lost access; do not retry
-  kSessionExpired,      // 401, or 403 FORBIDDEN: re-run /session once and replay
-  kThrottled,           // 429: honour Retry-After, else back off
-  kServerError,         // 5xx: retry with backoff
-  kBadRequest,          // any other 4xx
+  kNone,             // 2xx
+  kCursorExhausted,  // 400 EXHAUSTED_CURSOR: switch from fetch to sync with the same cursor
+  kCursorReset,      // 400 INVALID_CURSOR / EXPIRED_CURSOR: clear the cursor, fetch from scratch
+  kCursorRequired,   // 400 CURSOR_REQUIRED: sync called without a cursor
+  kTermsNotSigned,   // 403 T_C_NOT_SIGNED: the admin must accept new terms in ABM; do not retry
+  kAccessDenied,     // 403 ACCESS_DENIED: the token lost access; do not retry
+  kSessionExpired,   // 401, or 403 FORBIDDEN: re-run /session once and replay
+  kThrottled,        // 429: honour Retry-After, else back off
+  kServerError,      // 5xx: retry with backoff
+  kBadRequest,       // any other 4xx
 };
 
 DepErrorKind ClassifyDepError(int status, std::string_view body);

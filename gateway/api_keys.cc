@@ -16,7 +16,8 @@ Result<CreatedApiKey> ApiKeys::Create(std::string_view name) {
   }
   for (char c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return Status::InvalidArgument("API key name must not contain control characters", "invalid_name");
+      return Status::InvalidArgument("API key name must not contain control characters",
+                                     "invalid_name");
     }
   }
   Secret<std::string> key(std::string(kPrefix) + RandomToken(32));
@@ -43,7 +44,8 @@ Result<store::ApiKeyRecord> ApiKeys::Authenticate(std::string_view authorization
   std::string hash = crypto::Sha256(key.Expose());
   auto record = store_.FindApiKeyByHash(hash);
   if (!record.ok()) {
-    if (record.status().IsNotFound()) return Status::Unauthenticated("invalid API key", "unauthenticated");
+    if (record.status().IsNotFound())
+      return Status::Unauthenticated("invalid API key", "unauthenticated");
     return record.status();
   }
   // The lookup matched by hash already; compare again in constant time so no future change to the

@@ -62,7 +62,8 @@ Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const GatewayConfig& c
   return store;
 }
 
-Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& config, const GetEnv& getenv_fn) {
+Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& config,
+                                                       const GetEnv& getenv_fn) {
   std::unique_ptr<GatewayApp> app(new GatewayApp());
   app->config_ = config;
   MDMGW_RETURN_IF_ERROR(EnsureDataDir(config));
@@ -81,7 +82,8 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
 
   app->metrics_ = std::make_unique<GatewayMetrics>(app->registry_);
   app->api_keys_ = std::make_unique<ApiKeys>(app->store_->api_keys(), Clock::System());
-  app->router_ = std::make_unique<Router>(config.server.max_body_bytes, *app->metrics_, app->api_keys_.get());
+  app->router_ =
+      std::make_unique<Router>(config.server.max_body_bytes, *app->metrics_, app->api_keys_.get());
   AddHealthRoutes(*app->router_, *app->store_, app->registry_);
   AddAdminInfoRoutes(*app->router_, *app->store_);
 
@@ -107,13 +109,12 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   if (!server.ok()) return server.status();
   app->server_ = std::move(server).value();
 
-  log::Info("gateway prepared",
-            {{"data_dir", config.data_dir},
-             {"store", store::RedactStoreUrl(config.EffectiveStoreUrl())},
-             {"master_key", master->origin},
-             {"master_key_created", master->created},
-             {"tls_certificate", app->tls_cert_file_},
-             {"tls_key", key_file}});
+  log::Info("gateway prepared", {{"data_dir", config.data_dir},
+                                 {"store", store::RedactStoreUrl(config.EffectiveStoreUrl())},
+                                 {"master_key", master->origin},
+                                 {"master_key_created", master->created},
+                                 {"tls_certificate", app->tls_cert_file_},
+                                 {"tls_key", key_file}});
   return app;
 }
 
@@ -123,7 +124,8 @@ GatewayApp::~GatewayApp() {
 
 Status GatewayApp::Start() {
   MDMGW_RETURN_IF_ERROR(server_->Start());
-  log::Info("listening", {{"address", config_.server.listen}, {"port", server_->port()},
+  log::Info("listening", {{"address", config_.server.listen},
+                          {"port", server_->port()},
                           {"protocols", "h2, http/1.1"}});
   return Status::Ok();
 }

@@ -26,7 +26,8 @@ namespace mdmgw::gateway {
 // files, the key file) and returns its path.
 Status EnsureDataDir(const GatewayConfig& config);
 
-// Opens the configured store (migrations applied), creating the data dir for the default SQLite file.
+// Opens the configured store (migrations applied), creating the data dir for the default SQLite
+// file.
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const GatewayConfig& config);
 
 class GatewayApp {
@@ -34,7 +35,8 @@ class GatewayApp {
   using GetEnv = std::function<const char*(const char*)>;
 
   // Prepares everything short of listening. Logs what it created and where.
-  static Result<std::unique_ptr<GatewayApp>> Create(const GatewayConfig& config, const GetEnv& getenv_fn);
+  static Result<std::unique_ptr<GatewayApp>> Create(const GatewayConfig& config,
+                                                    const GetEnv& getenv_fn);
   ~GatewayApp();
 
   Status Start();

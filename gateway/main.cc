@@ -2,6 +2,7 @@
 // MDMGW_* environment < flags) and runs one subcommand. Everything else lives in the libraries.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -31,9 +32,12 @@ void AddConfigFlags(CLI::App* cmd, FlagValues& values, const std::vector<std::st
     if (!only.empty() && std::find(only.begin(), only.end(), opt.flag) == only.end()) continue;
     std::string def = opt.get(defaults);
     if (opt.flag == "--store") def = "sqlite:<data-dir>/mdm-gateway.db";
-    if (opt.flag == "--tls-cert-file" || opt.flag == "--tls-key-file") def = "generated in <data-dir>/tls";
-    std::string where = "env " + opt.env + "; toml " + (opt.section.empty() ? "" : "[" + opt.section + "] ") + opt.key;
-    std::string desc = opt.help + (def.empty() ? "" : " (default: " + def + ")") + " [" + where + "]";
+    if (opt.flag == "--tls-cert-file" || opt.flag == "--tls-key-file")
+      def = "generated in <data-dir>/tls";
+    std::string where = "env " + opt.env + "; toml " +
+                        (opt.section.empty() ? "" : "[" + opt.section + "] ") + opt.key;
+    std::string desc =
+        opt.help + (def.empty() ? "" : " (default: " + def + ")") + " [" + where + "]";
     cmd->add_option(opt.flag, values[opt.flag], desc)->type_name("VALUE");
   }
 }
@@ -57,8 +61,9 @@ mdmgw::Result<GatewayConfig> LoadConfig(const std::string& config_file, const Fl
   MDMGW_RETURN_IF_ERROR(mdmgw::Validate(config));
   mdmgw::log::Level level;
   if (!mdmgw::log::ParseLevel(config.log.level, &level)) {
-    return Status::InvalidArgument("log level '" + config.log.level + "' is not debug, info, warn, error or off",
-                                   "bad_config");
+    return Status::InvalidArgument(
+        "log level '" + config.log.level + "' is not debug, info, warn, error or off",
+        "bad_config");
   }
   mdmgw::log::SetLevel(level);
   return config;
@@ -122,27 +127,34 @@ int RunApiKeyRevoke(const GatewayConfig& config, const std::string& name_or_id) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"mdm-gateway: Apple device enrollment gateway (APNs, ADE/DEP, Configurator, check-in)"};
+  // A peer that vanishes mid-write must cost one connection, never the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{
+      "mdm-gateway: Apple device enrollment gateway (APNs, ADE/DEP, Configurator, check-in)"};
   app.require_subcommand(1);
   std::string config_file;
-  app.add_option("--config", config_file,
-                 "TOML configuration file (default: $MDMGW_CONFIG, else ./mdm-gateway.toml if present)");
+  app.add_option(
+      "--config", config_file,
+      "TOML configuration file (default: $MDMGW_CONFIG, else ./mdm-gateway.toml if present)");
 
   FlagValues serve_flags;
   auto* serve = app.add_subcommand("serve", "run the gateway (TLS h2 + HTTP/1.1)");
   AddConfigFlags(serve, serve_flags);
-  serve->footer("Environment: MDMGW_MASTER_KEY (base64 of 32 bytes) overrides <data-dir>/master.key.");
+  serve->footer(
+      "Environment: MDMGW_MASTER_KEY (base64 of 32 bytes) overrides <data-dir>/master.key.");
 
   const std::vector<std::string> store_flags_only = {"--data-dir", "--store", "--log-level"};
   FlagValues migrate_flags;
-  auto* migrate = app.add_subcommand("migrate", "apply database migrations and print the schema version");
+  auto* migrate =
+      app.add_subcommand("migrate", "apply database migrations and print the schema version");
   AddConfigFlags(migrate, migrate_flags, store_flags_only);
 
   auto* apikey = app.add_subcommand("apikey", "manage admin API keys");
   apikey->require_subcommand(1);
   FlagValues create_flags;
   std::string key_name;
-  auto* create = apikey->add_subcommand("create", "create a key; prints it once, alone on the last line");
+  auto* create =
+      apikey->add_subcommand("create", "create a key; prints it once, alone on the last line");
   create->add_option("--name", key_name, "a unique name for the key")->required();
   AddConfigFlags(create, create_flags, store_flags_only);
   FlagValues list_flags;
@@ -154,7 +166,9 @@ int main(int argc, char** argv) {
   revoke->add_option("key", revoke_target, "name or id")->required();
   AddConfigFlags(revoke, revoke_flags, store_flags_only);
 
-  app.add_subcommand("version", "print the version")->callback([] { std::cout << "mdm-gateway 0.1.0\n"; });
+  app.add_subcommand("version", "print the version")->callback([] {
+    std::cout << "mdm-gateway 0.1.0\n";
+  });
 
   CLI11_PARSE(app, argc, argv);
 
@@ -166,11 +180,13 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return with_config(serve_flags, RunServe);
   if (migrate->parsed()) return with_config(migrate_flags, RunMigrate);
   if (create->parsed()) {
-    return with_config(create_flags, [&](const GatewayConfig& c) { return RunApiKeyCreate(c, key_name); });
+    return with_config(create_flags,
+                       [&](const GatewayConfig& c) { return RunApiKeyCreate(c, key_name); });
   }
   if (list->parsed()) return with_config(list_flags, RunApiKeyList);
   if (revoke->parsed()) {
-    return with_config(revoke_flags, [&](const GatewayConfig& c) { return RunApiKeyRevoke(c, revoke_target); });
+    return with_config(revoke_flags,
+                       [&](const GatewayConfig& c) { return RunApiKeyRevoke(c, revoke_target); });
   }
   return 0;
 }

@@ -21,17 +21,44 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return parts;
 }
 
-bool IsAdminPath(std::string_view path) { return path.rfind("/api/v1/", 0) == 0 || path == "/api/v1"; }
+bool IsAdminPath(std::string_view path) {
+  return path.rfind("/api/v1/", 0) == 0 || path == "/api/v1";
+}
 
 }  // namespace
 
 Router::Router(uint64_t default_max_body_bytes, GatewayMetrics& metrics, ApiKeys* api_keys)
-    : default_max_body_bytes_(default_max_body_bytes), metrics_(metrics), api_keys_(api_keys) {}
+    : default_max_body_bytes_(default_max_body_bytes),
+      metrics_(metrics),
+      api_keys_(api_keys),
+      unmatched_(NewRoute("other", "unmatched")) {}
 
-void Router::Add(std::string method, std::string pattern, RouteHandler handler, RouteOptions options) {
-  Route route;
-  route.method = std::move(method);
-  route.pattern = pattern;
+std::unique_ptr<Router::Route> Router::NewRoute(std::string method, std::string pattern) {
+  auto route = std::make_unique<Route>();
+  route->method = std::move(method);
+  route->pattern = std::move(pattern);
+  route->latency = &metrics_.latency.WithLabels({route->pattern});
+  return route;
+}
+
+void Router::Record(const Route& route, int status, std::chrono::steady_clock::time_point start) {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  route.latency->Observe(seconds);
+  if (status < 0 || status >= static_cast<int>(route.by_status.size())) status = 0;
+  auto& slot = route.by_status[static_cast<size_t>(status)];
+  metrics::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Two threads may both look it up; the family hands both the same child.
+    counter = &metrics_.requests.WithLabels({route.pattern, route.method, std::to_string(status)});
+    slot.store(counter, std::memory_order_release);
+  }
+  counter->Inc();
+}
+
+void Router::Add(std::string method, std::string pattern, RouteHandler handler,
+                 RouteOptions options) {
+  auto owned = NewRoute(std::move(method), pattern);
+  Route& route = *owned;
   for (std::string_view part : SplitPath(pattern)) {
     Segment seg;
     if (!part.empty() && part.front() == '{') {
@@ -46,7 +73,7 @@ void Router::Add(std::string method, std::string pattern, RouteHandler handler, 
   route.handler = std::move(handler);
   route.options = options;
   if (IsAdminPath(pattern)) route.options.admin = true;
-  routes_.push_back(std::move(route));
+  routes_.push_back(std::move(owned));
 }
 
 bool Router::MatchRoute(const Route& route, std::string_view path,
@@ -76,14 +103,14 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   Match match;
   std::vector<std::pair<std::string, std::string>> params;
   for (const auto& route : routes_) {
-    if (!MatchRoute(route, path, &params)) continue;
-    if (route.method == method) {
-      match.route = &route;
+    if (!MatchRoute(*route, path, &params)) continue;
+    if (route->method == method) {
+      match.route = route.get();
       match.params = std::move(params);
       return match;
     }
     if (!match.allowed.empty()) match.allowed += ", ";
-    match.allowed += route.method;
+    match.allowed += route->method;
   }
   return match;
 }
@@ -97,15 +124,12 @@ uint64_t Router::MaxBodyBytes(const net::Request& headers_only) const {
 void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond) {
   auto start = std::chrono::steady_clock::now();
   Match match = Find(request->method, request->path);
-  std::string route_label = match.route ? match.route->pattern : "unmatched";
-  std::string method = match.route ? request->method : "other";
+  const Route* metrics_route = match.route ? match.route : unmatched_.get();
 
   // Wrap respond: count and time every answer under the route's pattern.
-  net::Respond counted = [this, start, route_label, method,
+  net::Respond counted = [this, start, metrics_route,
                           respond = std::move(respond)](net::Response response) {
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics_.requests.WithLabels({route_label, method, std::to_string(response.status)}).Inc();
-    metrics_.latency.WithLabels({route_label}).Observe(seconds);
+    Record(*metrics_route, response.status, start);
     respond(std::move(response));
   };
 
@@ -118,8 +142,9 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
     auto key = api_keys_->Authenticate(request->headers.Get("authorization").value_or(""));
     if (!key.ok()) {
       if (key.status().code() == StatusCode::kUnauthenticated) {
-        log::Info("admin request refused",
-                  {{"path", request->path}, {"remote", request->remote_address}, {"reason", key.status().message()}});
+        log::Info("admin request refused", {{"path", request->path},
+                                            {"remote", request->remote_address},
+                                            {"reason", key.status().message()}});
       }
       counted(ErrorResponse(key.status()));
       return;
@@ -127,8 +152,9 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
   }
   if (match.route == nullptr) {
     if (!match.allowed.empty()) {
-      net::Response r = net::Response::JsonError(405, "method_not_allowed",
-                                                  request->method + " is not allowed here; allowed: " + match.allowed);
+      net::Response r = net::Response::JsonError(
+          405, "method_not_allowed",
+          request->method + " is not allowed here; allowed: " + match.allowed);
       r.headers.Add("allow", match.allowed);
       counted(std::move(r));
     } else {

@@ -1,7 +1,7 @@
 // The one header that brings in Boost.Asio, Asio SSL and Beast for net/'s implementation files.
 //
-// Boost 1.74's Asio uses std::exchange in awaitable.hpp without including <utility>, which GCC 12 in
-// C++20 mode does not pull in transitively: <utility> must come first (DESIGN §3 build notes).
+// Boost 1.74's Asio uses std::exchange in awaitable.hpp without including <utility>, which GCC 12
+// in C++20 mode does not pull in transitively: <utility> must come first (DESIGN §3 build notes).
 // Only net/*.cc (and the few classes owning sockets) include this; it is the precompiled header.
 #pragma once
 

@@ -42,14 +42,17 @@ struct Connection {
 
 class H1Client::Impl {
  public:
-  explicit Impl(const H1ClientOptions& options) : options_(options), tls_(asio::ssl::context::tls_client) {}
+  explicit Impl(const H1ClientOptions& options)
+      : options_(options), tls_(asio::ssl::context::tls_client) {}
 
   Status Init() {
     SSL_CTX* ctx = tls_.native_handle();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_default_verify_paths(ctx);
-    if (!options_.ca_file.empty() && SSL_CTX_load_verify_locations(ctx, options_.ca_file.c_str(), nullptr) != 1) {
-      return Status::InvalidArgument("CA file " + options_.ca_file + ": " + crypto::OpenSslErrors());
+    if (!options_.ca_file.empty() &&
+        SSL_CTX_load_verify_locations(ctx, options_.ca_file.c_str(), nullptr) != 1) {
+      return Status::InvalidArgument("CA file " + options_.ca_file + ": " +
+                                     crypto::OpenSslErrors());
     }
     SSL_CTX_set_verify(ctx, options_.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     static const unsigned char kAlpn[] = "\x08http/1.1";
@@ -93,7 +96,8 @@ class H1Client::Impl {
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> opened_{0};
   std::mutex mu_;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>>
+      idle_;  // GUARDED_BY(mu_)
 };
 
 namespace {
@@ -137,17 +141,20 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       conn_->plain = std::make_unique<beast::tcp_stream>(strand);
     }
     resolver_.emplace(strand);
-    resolver_->async_resolve(url_.host, std::to_string(url_.port),
-                             [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
-                               self->OnResolve(ec, std::move(r));
-                             });
+    resolver_->async_resolve(
+        url_.host, std::to_string(url_.port),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
+          self->OnResolve(ec, std::move(r));
+        });
   }
 
   void OnResolve(boost::system::error_code ec, tcp::resolver::results_type results) {
     if (ec) return Fail(Status::Unavailable("resolving " + url_.host + ": " + ec.message()));
     conn_->tcp().expires_after(Remaining());
-    conn_->tcp().async_connect(results, [self = shared_from_this()](boost::system::error_code ec,
-                                                                    const tcp::endpoint&) { self->OnConnect(ec); });
+    conn_->tcp().async_connect(
+        results, [self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
+          self->OnConnect(ec);
+        });
   }
 
   void OnConnect(boost::system::error_code ec) {
@@ -165,8 +172,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url_.host.c_str());
     }
     conn_->tcp().expires_after(Remaining());
-    conn_->tls->async_handshake(asio::ssl::stream_base::client,
-                                [self = shared_from_this()](boost::system::error_code ec) { self->OnHandshake(ec); });
+    conn_->tls->async_handshake(
+        asio::ssl::stream_base::client,
+        [self = shared_from_this()](boost::system::error_code ec) { self->OnHandshake(ec); });
   }
 
   void OnHandshake(boost::system::error_code ec) {
@@ -190,9 +198,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     conn_->tcp().expires_after(Remaining());
     conn_->Visit([&](auto& stream) {
-      http::async_write(stream, req_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        self->OnWrite(ec);
-      });
+      http::async_write(
+          stream, req_,
+          [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnWrite(ec); });
     });
   }
 
@@ -206,8 +214,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (request_.method == "HEAD") parser_->skip(true);
     conn_->tcp().expires_after(Remaining());
     conn_->Visit([&](auto& stream) {
-      http::async_read(stream, conn_->buffer, *parser_,
-                       [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnRead(ec); });
+      http::async_read(
+          stream, conn_->buffer, *parser_,
+          [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnRead(ec); });
     });
   }
 
@@ -216,14 +225,16 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (!parser_->got_some() && CanRetry()) return Retry();
       if (ec == http::error::body_limit) {
         return Fail(Status::TooLarge("response from " + url_.HostPort() + " exceeds " +
-                                     std::to_string(client_.options_.max_response_bytes) + " bytes"));
+                                     std::to_string(client_.options_.max_response_bytes) +
+                                     " bytes"));
       }
       return Fail(ErrorStatus("reading from", ec));
     }
     auto msg = parser_->release();
     ClientResponse response;
     response.status = static_cast<int>(msg.result_int());
-    for (const auto& f : msg) response.headers.Add(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : msg)
+      response.headers.Add(std::string(f.name_string()), std::string(f.value()));
     response.body = std::move(msg.body());
     if (msg.keep_alive()) {
       conn_->tcp().expires_never();
@@ -277,7 +288,8 @@ void H1Client::Impl::Send(ClientRequest request, Callback done) {
     done(url.status());
     return;
   }
-  auto exchange = std::make_shared<Exchange>(*this, std::move(url).value(), std::move(request), std::move(done));
+  auto exchange = std::make_shared<Exchange>(*this, std::move(url).value(), std::move(request),
+                                             std::move(done));
   asio::post(ioc_, [exchange] { exchange->Start(); });
 }
 
@@ -290,12 +302,15 @@ Result<std::unique_ptr<H1Client>> H1Client::Create(const H1ClientOptions& option
 H1Client::H1Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 H1Client::~H1Client() = default;
 
-void H1Client::Send(ClientRequest request, Callback done) { impl_->Send(std::move(request), std::move(done)); }
+void H1Client::Send(ClientRequest request, Callback done) {
+  impl_->Send(std::move(request), std::move(done));
+}
 
 Result<ClientResponse> H1Client::SendSync(ClientRequest request) {
   std::promise<Result<ClientResponse>> promise;
   auto future = promise.get_future();
-  Send(std::move(request), [&promise](Result<ClientResponse> r) { promise.set_value(std::move(r)); });
+  Send(std::move(request),
+       [&promise](Result<ClientResponse> r) { promise.set_value(std::move(r)); });
   return future.get();
 }
 

@@ -32,8 +32,8 @@ struct ClientResponse {
 };
 
 struct H1ClientOptions {
-  std::string ca_file;         // extra CA bundle to trust (added to the system roots)
-  bool verify_peer = true;     // Default: verify the server certificate and host name.
+  std::string ca_file;      // extra CA bundle to trust (added to the system roots)
+  bool verify_peer = true;  // Default: verify the server certificate and host name.
   size_t max_idle_per_host = 32;
   uint64_t max_response_bytes = 64ull << 20;  // Default: 64 MiB.
   int threads = 1;
@@ -48,7 +48,8 @@ class H1Client {
   ~H1Client();
 
   // Sends |request|; |done| runs once, on a client I/O thread. Errors: InvalidArgument (bad URL),
-  // Unavailable (resolve/connect/TLS/reset), Timeout (deadline), TooLarge (response over the limit).
+  // Unavailable (resolve/connect/TLS/reset), Timeout (deadline), TooLarge (response over the
+  // limit).
   void Send(ClientRequest request, Callback done);
   // Blocking form. REQUIRES: not called from a client I/O thread.
   Result<ClientResponse> SendSync(ClientRequest request);

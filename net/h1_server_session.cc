@@ -41,8 +41,9 @@ class H1ServerSession final : public ServerConnection {
     parser_->header_limit(static_cast<uint32_t>(shared_.limits.max_header_bytes));
     parser_->body_limit(std::numeric_limits<uint64_t>::max());  // set per route once headers are in
     SetDeadline(shared_.limits.idle_timeout);
-    http::async_read_header(*stream_, buffer_, *parser_,
-                            [self = self()](boost::system::error_code ec, size_t) { self->OnHeader(ec); });
+    http::async_read_header(
+        *stream_, buffer_, *parser_,
+        [self = self()](boost::system::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(boost::system::error_code ec) {
@@ -70,7 +71,8 @@ class H1ServerSession final : public ServerConnection {
     keep_alive_ = msg.keep_alive();
     uint64_t limit = shared_.handler.MaxBodyBytes(*request_);
     if (auto len = parser_->content_length(); len && *len > limit) {
-      RejectAndClose(413, "body_too_large", "request body exceeds " + std::to_string(limit) + " bytes");
+      RejectAndClose(413, "body_too_large",
+                     "request body exceeds " + std::to_string(limit) + " bytes");
       return;
     }
     parser_->body_limit(limit);
@@ -100,10 +102,10 @@ class H1ServerSession final : public ServerConnection {
   void FailRead(boost::system::error_code ec) {
     if (ec == http::error::header_limit) {
       RejectAndClose(431, "headers_too_large",
-                     "request header block exceeds " + std::to_string(shared_.limits.max_header_bytes) +
-                         " bytes");
-    } else if (ec.category() == http::make_error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
-               ec != http::error::partial_message) {
+                     "request header block exceeds " +
+                         std::to_string(shared_.limits.max_header_bytes) + " bytes");
+    } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
       RejectAndClose(400, "bad_request", "malformed HTTP/1.1 request: " + ec.message());
     } else {
       CloseNow();  // EOF, reset, deadline, or TLS failure: nothing to answer
@@ -167,7 +169,8 @@ class H1ServerSession final : public ServerConnection {
 
 }  // namespace
 
-std::shared_ptr<ServerConnection> MakeH1Session(ServerShared& shared, std::unique_ptr<TlsStream> stream,
+std::shared_ptr<ServerConnection> MakeH1Session(ServerShared& shared,
+                                                std::unique_ptr<TlsStream> stream,
                                                 ConnectionSlot slot, Request prototype) {
   return std::make_shared<H1ServerSession>(shared, std::move(stream), std::move(slot),
                                            std::move(prototype));

@@ -8,11 +8,11 @@ namespace mdmgw::net {
 
 struct H2ServerCodec::Stream {
   enum class State {
-    kReadingRequest,  // headers or body still arriving
-    kHeadersTooLarge, // header block over the limit; answered with 431 at END_HEADERS
-    kRejected,        // answered early (413/431); remaining DATA is discarded
-    kDispatched,      // handed to the listener; awaiting SubmitResponse
-    kResponding,      // response queued or being sent
+    kReadingRequest,   // headers or body still arriving
+    kHeadersTooLarge,  // header block over the limit; answered with 431 at END_HEADERS
+    kRejected,         // answered early (413/431); remaining DATA is discarded
+    kDispatched,       // handed to the listener; awaiting SubmitResponse
+    kResponding,       // response queued or being sent
   };
   State state = State::kReadingRequest;
   std::unique_ptr<Request> request;
@@ -46,8 +46,9 @@ struct H2CodecCallbacks {
     return 0;
   }
 
-  static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                      const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
+  static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                      void* user_data) {
     auto& codec = Codec(user_data);
     auto* stream = codec.FindStream(frame->hd.stream_id);
     if (stream == nullptr || stream->state != H2ServerCodec::Stream::State::kReadingRequest) {
@@ -79,8 +80,8 @@ struct H2CodecCallbacks {
     return 0;
   }
 
-  static int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
-                         void* user_data) {
+  static int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
+                         size_t len, void* user_data) {
     auto& codec = Codec(user_data);
     auto* stream = codec.FindStream(stream_id);
     if (stream == nullptr || stream->state != H2ServerCodec::Stream::State::kReadingRequest) {
@@ -107,8 +108,8 @@ struct H2CodecCallbacks {
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
       if (stream->state == State::kHeadersTooLarge) {
         codec.Reject(id, *stream, 431, "headers_too_large",
-                     "request header block exceeds " + std::to_string(codec.limits_.max_header_bytes) +
-                         " bytes");
+                     "request header block exceeds " +
+                         std::to_string(codec.limits_.max_header_bytes) + " bytes");
         return 0;
       }
       stream->body_limit = codec.listener_.BodyLimit(*stream->request);
@@ -136,7 +137,8 @@ struct H2CodecCallbacks {
       auto* stream = codec.FindStream(frame->hd.stream_id);
       if (stream != nullptr && stream->reset_after_response) {
         // We answered before the request ended: tell the peer to stop sending (RFC 9113 §8.1).
-        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                  NGHTTP2_NO_ERROR);
       }
     }
     return 0;
@@ -147,8 +149,8 @@ struct H2CodecCallbacks {
     return 0;
   }
 
-  static ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* data_flags,
-                          nghttp2_data_source* source, void*) {
+  static ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                          uint32_t* data_flags, nghttp2_data_source* source, void*) {
     auto* stream = static_cast<H2ServerCodec::Stream*>(source->ptr);
     const std::string& body = stream->response.body;
     size_t n = std::min(length, body.size() - stream->body_offset);
@@ -188,9 +190,7 @@ H2ServerCodec::H2ServerCodec(const H2Limits& limits, Listener& listener, Request
   nghttp2_option_del(option);
 }
 
-H2ServerCodec::~H2ServerCodec() {
-  nghttp2_session_del(session_);
-}
+H2ServerCodec::~H2ServerCodec() { nghttp2_session_del(session_); }
 
 H2ServerCodec::Stream* H2ServerCodec::FindStream(int32_t stream_id) {
   auto it = streams_.find(stream_id);
@@ -214,7 +214,8 @@ Status H2ServerCodec::Start() {
 Status H2ServerCodec::Receive(const uint8_t* data, size_t len) {
   ssize_t rv = nghttp2_session_mem_recv(session_, data, len);
   if (rv < 0) {
-    return Status::InvalidArgument(std::string("HTTP/2: ") + nghttp2_strerror(static_cast<int>(rv)));
+    return Status::InvalidArgument(std::string("HTTP/2: ") +
+                                   nghttp2_strerror(static_cast<int>(rv)));
   }
   return Status::Ok();
 }
@@ -277,8 +278,9 @@ Status H2ServerCodec::Drain(std::string* out) {
 }
 
 void H2ServerCodec::StartShutdown() {
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
-                        NGHTTP2_NO_ERROR, nullptr, 0);
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
 }
 
 bool H2ServerCodec::Finished() const {

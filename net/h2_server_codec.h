@@ -9,7 +9,7 @@
 // passes the limit, then RST_STREAM NO_ERROR per RFC 9113 §8.1). nghttp2's own flood protections
 // (SETTINGS/PING/RST floods) stay on.
 //
-// Thread-safety: not thread-safe; the owner calls it from its connection's strand only.
+// Thread-safety: not thread-safe; the owner calls it from its connection's thread only.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
@@ -70,7 +70,8 @@ class H2ServerCodec {
 
   Stream* FindStream(int32_t stream_id);
   // Answers |stream| at once (413/431/400) and discards the rest of its request.
-  void Reject(int32_t stream_id, Stream& stream, int status, std::string_view code, std::string_view msg);
+  void Reject(int32_t stream_id, Stream& stream, int status, std::string_view code,
+              std::string_view msg);
   void SubmitOn(int32_t stream_id, Stream& stream, Response response);
 
   H2Limits limits_;

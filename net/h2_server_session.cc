@@ -17,8 +17,8 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
   H2ServerSession(ServerShared& shared, std::unique_ptr<TlsStream> stream, ConnectionSlot slot,
                   Request prototype)
       : ServerConnection(shared, std::move(stream), std::move(slot), std::move(prototype)),
-        codec_(H2Limits{shared.limits.max_concurrent_streams, shared.limits.max_header_bytes}, *this,
-               prototype_) {}
+        codec_(H2Limits{shared.limits.max_concurrent_streams, shared.limits.max_header_bytes},
+               *this, prototype_) {}
 
  protected:
   void Start() override {
@@ -52,13 +52,15 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
   }
 
   void ArmDeadline() {
-    SetDeadline(codec_.open_streams() == 0 ? shared_.limits.idle_timeout : shared_.limits.read_timeout);
+    SetDeadline(codec_.open_streams() == 0 ? shared_.limits.idle_timeout
+                                           : shared_.limits.read_timeout);
   }
 
   void DoRead() {
     ArmDeadline();
-    stream_->async_read_some(asio::buffer(read_buf_),
-                             [self = self()](boost::system::error_code ec, size_t n) { self->OnRead(ec, n); });
+    stream_->async_read_some(
+        asio::buffer(read_buf_),
+        [self = self()](boost::system::error_code ec, size_t n) { self->OnRead(ec, n); });
   }
 
   void OnRead(boost::system::error_code ec, size_t n) {
@@ -70,7 +72,8 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
     Status s = codec_.Receive(read_buf_.data(), n);
     DispatchReady();
     if (!s.ok()) {
-      log::Debug("h2 connection error", {{"remote", prototype_.remote_address}, {"error", s.message()}});
+      log::Debug("h2 connection error",
+                 {{"remote", prototype_.remote_address}, {"error", s.message()}});
       broken_ = true;  // flush what nghttp2 queued (GOAWAY), then close
       Flush();
       return;
@@ -137,7 +140,8 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
 
 }  // namespace
 
-std::shared_ptr<ServerConnection> MakeH2Session(ServerShared& shared, std::unique_ptr<TlsStream> stream,
+std::shared_ptr<ServerConnection> MakeH2Session(ServerShared& shared,
+                                                std::unique_ptr<TlsStream> stream,
                                                 ConnectionSlot slot, Request prototype) {
   return std::make_shared<H2ServerSession>(shared, std::move(stream), std::move(slot),
                                            std::move(prototype));

@@ -33,8 +33,8 @@ enum class Protocol { kHttp11, kHttp2 };
 
 // The TLS client certificate, when the peer presented one.
 struct PeerCertificate {
-  std::string der;        // the leaf certificate, DER
-  bool verified = false;  // chains to a configured devices CA (false when no CA is configured)
+  std::string der;           // the leaf certificate, DER
+  bool verified = false;     // chains to a configured devices CA (false when no CA is configured)
   std::string verify_error;  // OpenSSL's reason when not verified
 };
 

@@ -16,14 +16,18 @@ struct Response {
   Headers headers;
   std::string body;
 
-  static Response Text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response Text(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
   static Response Json(int status, const nlohmann::json& body);
   // {"error": {"code": code, "message": message}} — the admin API's error shape (DESIGN §4).
   static Response JsonError(int status, std::string_view code, std::string_view message);
 };
 
 // Delivers the one response to a request. Callable from any thread, exactly once; the session posts
-// it onto its connection's strand. Calling it after the connection closed is harmless.
+// it onto its connection's thread. Calling it after the connection closed is harmless.
+// REQUIRES: called before the Server is destroyed. Server::Shutdown waits (up to its grace) for
+// in-flight requests; owners of asynchronous work that answers requests (upstream clients) stop
+// that work before destroying the server.
 using Respond = std::function<void(Response)>;
 
 // What the server core calls for each request. Implemented by the gateway's router.
@@ -33,7 +37,7 @@ class RequestHandler {
   // Body limit for a request whose headers (not body) have arrived. Larger bodies get 413.
   virtual uint64_t MaxBodyBytes(const Request& headers_only) const = 0;
   // Handles a complete request. May answer inline or later, from any thread.
-  // REQUIRES: on the connection's strand when called.
+  // REQUIRES: on the connection's thread when called.
   virtual void Handle(std::unique_ptr<Request> request, Respond respond) = 0;
 };
 

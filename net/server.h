@@ -1,9 +1,10 @@
-// Server: the TLS listener for devices and admins. Accepts connections, completes the TLS handshake,
-// and serves HTTP/2 or HTTP/1.1 (by ALPN) into one RequestHandler.
+// Server: the TLS listener for devices and admins. Accepts connections, completes the TLS
+// handshake, and serves HTTP/2 or HTTP/1.1 (by ALPN) into one RequestHandler.
 //
 // Lifecycle: Create() → Start() (binds, starts I/O threads) → Shutdown(grace) (stops accepting,
-// sends GOAWAY / Connection: close, lets in-flight requests finish for up to |grace|, joins threads).
-// Thread-safety: Start/Shutdown/WaitForSignal from one controlling thread; the rest is internal.
+// sends GOAWAY / Connection: close, lets in-flight requests finish for up to |grace|, joins
+// threads). Thread-safety: Start/Shutdown/WaitForSignal from one controlling thread; the rest is
+// internal.
 #pragma once
 
 #include <chrono>
@@ -34,14 +35,15 @@ struct ServerOptions {
   std::string tls_key_file;
   std::string client_ca_file;  // devices CA; empty = client certificates captured, not verified
   ServerLimits limits;
-  metrics::Gauge* open_connections = nullptr;     // optional
+  metrics::Gauge* open_connections = nullptr;       // optional
   metrics::Counter* refused_connections = nullptr;  // optional: over max_connections
 };
 
 class Server {
  public:
   // Loads TLS material and prepares; nothing is bound yet. |handler| must outlive the server.
-  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options, RequestHandler& handler);
+  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
+                                                RequestHandler& handler);
   ~Server();
 
   // Binds and starts serving on the I/O threads.

@@ -41,7 +41,8 @@ void ServerConnection::SetDeadline(std::chrono::milliseconds from_now) {
 }
 
 void ServerConnection::ArmTimer() {
-  deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) { self->OnDeadline(ec); });
+  deadline_.async_wait(
+      [self = shared_from_this()](boost::system::error_code ec) { self->OnDeadline(ec); });
 }
 
 void ServerConnection::OnDeadline(boost::system::error_code ec) {

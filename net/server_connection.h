@@ -16,7 +16,8 @@ namespace mdmgw::net {
 
 class ServerConnection;
 
-// State every connection of one server shares. Outlives all connections (the server waits for them).
+// State every connection of one server shares. Outlives all connections (the server waits for
+// them).
 struct ServerShared {
   RequestHandler& handler;
   ServerLimits limits;
@@ -27,7 +28,8 @@ struct ServerShared {
 
   // Live protocol sessions, so shutdown can reach each one.
   std::mutex mu;
-  std::unordered_map<ServerConnection*, std::weak_ptr<ServerConnection>> sessions;  // GUARDED_BY(mu)
+  std::unordered_map<ServerConnection*, std::weak_ptr<ServerConnection>>
+      sessions;  // GUARDED_BY(mu)
 
   ServerShared(RequestHandler& h, const ServerLimits& l) : handler(h), limits(l) {}
 };
@@ -53,16 +55,17 @@ class ConnectionSlot {
 };
 
 // Base of the protocol sessions: owns the TLS stream, the deadline timer and the connection slot.
-// All members are touched only on the connection's strand (the socket's executor).
+// All members are touched only on the connection's thread (the socket's single-threaded
+// io_context), so they need no lock.
 class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
  public:
   ServerConnection(ServerShared& shared, std::unique_ptr<TlsStream> stream, ConnectionSlot slot,
                    Request prototype);
   virtual ~ServerConnection();
 
-  // Registers with the server and starts serving. REQUIRES: on the strand.
+  // Registers with the server and starts serving. REQUIRES: on the connection's thread.
   void Run();
-  // Graceful stop requested by the server; safe from any thread (posts to the strand).
+  // Graceful stop requested by the server; safe from any thread (posts to the connection's thread).
   void RequestShutdown();
 
  protected:
@@ -71,8 +74,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
 
   // (Re)sets the connection deadline; when it passes, the connection is closed.
   void SetDeadline(std::chrono::milliseconds from_now);
-  // Stops I/O, cancels pending reads, sends TLS close_notify (bounded wait) and closes. Call only with
-  // no write in progress. Idempotent.
+  // Stops I/O, cancels pending reads, sends TLS close_notify (bounded wait) and closes. Call only
+  // with no write in progress. Idempotent.
   void CloseGracefully();
   // Closes the socket at once. Idempotent.
   void CloseNow();
@@ -90,15 +93,22 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void CloseSocket();
 
   ConnectionSlot slot_;
+  // Lazy deadline: SetDeadline() only records |deadline_at_| when it moves later (the common case,
+  // on every read and write); the timer is re-armed only when it must fire earlier. When the timer
+  // fires before |deadline_at_|, it re-arms for the recorded time.
   asio::steady_timer deadline_;
+  asio::steady_timer::time_point deadline_at_ = asio::steady_timer::time_point::max();
+  bool timer_armed_ = false;
   bool closed_ = false;         // no more I/O
   bool socket_closed_ = false;  // the socket itself is closed
 };
 
 // Session factories (defined in h2_server_session.cc / h1_server_session.cc).
-std::shared_ptr<ServerConnection> MakeH2Session(ServerShared& shared, std::unique_ptr<TlsStream> stream,
+std::shared_ptr<ServerConnection> MakeH2Session(ServerShared& shared,
+                                                std::unique_ptr<TlsStream> stream,
                                                 ConnectionSlot slot, Request prototype);
-std::shared_ptr<ServerConnection> MakeH1Session(ServerShared& shared, std::unique_ptr<TlsStream> stream,
+std::shared_ptr<ServerConnection> MakeH1Session(ServerShared& shared,
+                                                std::unique_ptr<TlsStream> stream,
                                                 ConnectionSlot slot, Request prototype);
 
 }  // namespace mdmgw::net

@@ -31,8 +31,8 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsServer
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(native, options.cert_file.c_str()) != 1) {
     return Status::InvalidArgument("TLS certificate " + options.cert_file + ": " +
@@ -76,7 +76,8 @@ std::optional<PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_co
   long result = SSL_get_verify_result(ssl);
   out.verified = ca_configured && result == X509_V_OK;
   if (!out.verified) {
-    out.verify_error = ca_configured ? X509_verify_cert_error_string(result) : "no devices CA configured";
+    out.verify_error =
+        ca_configured ? X509_verify_cert_error_string(result) : "no devices CA configured";
   }
   return out;
 }

@@ -9,7 +9,7 @@
 namespace mdmgw::store {
 
 struct PushCertRecord {
-  std::string topic;       // Subject UID, com.apple.mgmt.External.<uuid>
+  std::string topic;  // Subject UID, com.apple.mgmt.External.<uuid>
   std::string cert_pem;
   std::string sealed_key;  // SecretBox::Seal(key PEM, "apns.key:" + topic)
   int64_t not_after = 0;   // Unix seconds

@@ -20,10 +20,12 @@ ApiKeyRecord FromRow(const SqlRow& row) {
 }  // namespace
 
 Status Store::CreateApiKey(const ApiKeyRecord& record) {
-  auto r = db_->Exec("INSERT INTO api_keys (id, name, key_hash, created_at) VALUES ($1, $2, $3, $4)",
-                     {record.id, record.name, Blob{record.key_hash}, record.created_at});
+  auto r =
+      db_->Exec("INSERT INTO api_keys (id, name, key_hash, created_at) VALUES ($1, $2, $3, $4)",
+                {record.id, record.name, Blob{record.key_hash}, record.created_at});
   if (r.status().IsAlreadyExists()) {
-    return Status::AlreadyExists("an API key named '" + record.name + "' already exists", "name_taken");
+    return Status::AlreadyExists("an API key named '" + record.name + "' already exists",
+                                 "name_taken");
   }
   return r.status();
 }
@@ -37,7 +39,8 @@ Result<ApiKeyRecord> Store::FindApiKeyByHash(const std::string& key_hash) {
 }
 
 Result<std::vector<ApiKeyRecord>> Store::ListApiKeys() {
-  auto rows = db_->Query(std::string("SELECT ") + kColumns + " FROM api_keys ORDER BY created_at, name");
+  auto rows =
+      db_->Query(std::string("SELECT ") + kColumns + " FROM api_keys ORDER BY created_at, name");
   if (!rows.ok()) return rows.status();
   std::vector<ApiKeyRecord> out;
   for (const auto& row : *rows) out.push_back(FromRow(row));
@@ -49,7 +52,8 @@ Status Store::RevokeApiKey(const std::string& name_or_id, int64_t now) {
       "UPDATE api_keys SET revoked_at = $2 WHERE (name = $1 OR id = $1) AND revoked_at IS NULL",
       {name_or_id, now});
   if (!r.ok()) return r.status();
-  if (r.value() == 0) return Status::NotFound("no active API key named or identified by '" + name_or_id + "'");
+  if (r.value() == 0)
+    return Status::NotFound("no active API key named or identified by '" + name_or_id + "'");
   return Status::Ok();
 }
 

@@ -53,15 +53,18 @@ Result<int> SqlDatabase::Migrate(const std::vector<Migration>& migrations) {
       if (!again.ok()) return again.status();
       if (again.value() >= m.version) return Status::Ok();
       MDMGW_RETURN_IF_ERROR(ExecScript(m.sql));
-      auto rec = Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                      {int64_t{m.version}, m.name,
-                       int64_t{std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count()}});
+      auto rec =
+          Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+               {int64_t{m.version}, m.name,
+                int64_t{std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count()}});
       return rec.status();
     });
-    if (!s.ok()) return s.WithContext("migration " + std::to_string(m.version) + " (" + m.name + ")");
-    log::Info("migration applied", {{"backend", backend()}, {"version", m.version}, {"name", m.name}});
+    if (!s.ok())
+      return s.WithContext("migration " + std::to_string(m.version) + " (" + m.name + ")");
+    log::Info("migration applied",
+              {{"backend", backend()}, {"version", m.version}, {"name", m.name}});
     version = m.version;
   }
   return version;

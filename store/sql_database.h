@@ -47,7 +47,8 @@ class SqlDatabase {
   // Runs a statement with $1..$N parameters and returns its rows.
   // Errors: AlreadyExists on a unique-constraint violation; Unavailable when the server is
   // unreachable; InvalidArgument on SQL errors.
-  virtual Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params = {}) = 0;
+  virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                            const std::vector<SqlValue>& params = {}) = 0;
   // Runs a statement; returns the number of rows changed.
   virtual Result<int64_t> Exec(std::string_view sql, const std::vector<SqlValue>& params = {}) = 0;
   // Runs |body| in one transaction: committed when it returns OK, rolled back otherwise.

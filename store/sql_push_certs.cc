@@ -5,11 +5,13 @@ namespace mdmgw::store {
 
 Result<PushCertRecord> Store::GetPushCert() {
   auto rows = db_->Query(
-      "SELECT topic, cert_pem, sealed_key, not_after, updated_at FROM push_certificates WHERE id = 1");
+      "SELECT topic, cert_pem, sealed_key, not_after, updated_at FROM push_certificates WHERE id = "
+      "1");
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::NotFound("no push certificate stored");
   const SqlRow& row = rows->front();
-  return PushCertRecord{AsText(row[0]), AsText(row[1]), AsText(row[2]), AsInt(row[3]), AsInt(row[4])};
+  return PushCertRecord{AsText(row[0]), AsText(row[1]), AsText(row[2]), AsInt(row[3]),
+                        AsInt(row[4])};
 }
 
 Status Store::PutPushCert(const PushCertRecord& r) {
@@ -19,7 +21,8 @@ Status Store::PutPushCert(const PushCertRecord& r) {
           "INSERT INTO push_certificates (id, topic, cert_pem, sealed_key, not_after, updated_at)"
           " VALUES (1, $1, $2, $3, $4, $5)"
           " ON CONFLICT (id) DO UPDATE SET topic = excluded.topic, cert_pem = excluded.cert_pem,"
-          " sealed_key = excluded.sealed_key, not_after = excluded.not_after, updated_at = excluded.updated_at",
+          " sealed_key = excluded.sealed_key, not_after = excluded.not_after, updated_at = "
+          "excluded.updated_at",
           {r.topic, r.cert_pem, Blob{r.sealed_key}, r.not_after, r.updated_at})
       .status();
 }

@@ -14,7 +14,8 @@ namespace mdmgw::store {
 
 class Store : public ApiKeyStore, public PushCertStore {
  public:
-  // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending migrations.
+  // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending
+  // migrations.
   static Result<std::unique_ptr<Store>> Open(const std::string& url);
 
   explicit Store(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {}

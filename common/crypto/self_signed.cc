@@ -29,8 +29,8 @@ std::string BioToString(BIO* bio) {
 
 }  // namespace
 
-Result<CertificateAndKey> GenerateSelfSignedServerCertificate(const std::vector<std::string>& dns_names,
-                                                               int days) {
+Result<CertificateAndKey> GenerateSelfSignedServerCertificate(
+    const std::vector<std::string>& dns_names, int days) {
   if (dns_names.empty()) {
     return Status::InvalidArgument("at least one DNS name is required");
   }
@@ -53,7 +53,8 @@ Result<CertificateAndKey> GenerateSelfSignedServerCertificate(const std::vector<
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("mdm-gateway"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(dns_names[0].c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(dns_names[0].c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
 
   std::string san;
@@ -75,10 +76,12 @@ Result<CertificateAndKey> GenerateSelfSignedServerCertificate(const std::vector<
   BioPtr cert_bio(BIO_new(BIO_s_mem()));
   BioPtr key_bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
-      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
+          1) {
     return Status::Internal("PEM encoding failed: " + OpenSslErrors());
   }
-  return CertificateAndKey{BioToString(cert_bio.get()), Secret<std::string>(BioToString(key_bio.get()))};
+  return CertificateAndKey{BioToString(cert_bio.get()),
+                           Secret<std::string>(BioToString(key_bio.get()))};
 }
 
 }  // namespace mdmgw::crypto

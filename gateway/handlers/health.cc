@@ -13,7 +13,8 @@ void AddHealthRoutes(Router& router, store::Store& store, metrics::Registry& reg
     respond(net::Response::Json(s.ok() ? 200 : 503, body));
   });
   router.Add("GET", "/metrics", [&registry](const net::Request&, net::Respond respond) {
-    respond(net::Response::Text(200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+    respond(
+        net::Response::Text(200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8"));
   });
 }
 

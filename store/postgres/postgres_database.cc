@@ -22,7 +22,8 @@ class PostgresDatabase final : public SqlDatabase {
   PostgresDatabase(std::string url, PGconn* conn) : url_(std::move(url)), conn_(conn) {}
   ~PostgresDatabase() override { PQfinish(conn_); }
 
-  Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params) override {
+  Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                    const std::vector<SqlValue>& params) override {
     std::lock_guard lock(mu_);
     return Run(sql, params, nullptr);
   }
@@ -67,7 +68,8 @@ class PostgresDatabase final : public SqlDatabase {
   // A dropped connection (server restart) is re-established once, outside transactions only.
   Status EnsureConnected() {
     if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
-    if (in_transaction_) return Status::Unavailable("postgres: connection lost inside a transaction");
+    if (in_transaction_)
+      return Status::Unavailable("postgres: connection lost inside a transaction");
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) {
       return Status::Unavailable(std::string("postgres: ") + PQerrorMessage(conn_));
@@ -83,12 +85,14 @@ class PostgresDatabase final : public SqlDatabase {
     const char* sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     std::string state = sqlstate ? sqlstate : "";
     if (state == "23505") return Status::AlreadyExists(msg);
-    if (state.rfind("08", 0) == 0 || PQstatus(conn_) != CONNECTION_OK) return Status::Unavailable(msg);
+    if (state.rfind("08", 0) == 0 || PQstatus(conn_) != CONNECTION_OK)
+      return Status::Unavailable(msg);
     if (state == "40001" || state == "40P01" || state == "55P03") return Status::Unavailable(msg);
     return Status::InvalidArgument(msg);
   }
 
-  Result<std::vector<SqlRow>> Run(std::string_view sql, const std::vector<SqlValue>& params, int64_t* changes) {
+  Result<std::vector<SqlRow>> Run(std::string_view sql, const std::vector<SqlValue>& params,
+                                  int64_t* changes) {
     MDMGW_RETURN_IF_ERROR(EnsureConnected());
     std::vector<std::string> text(params.size());
     std::vector<const char*> values(params.size(), nullptr);
@@ -112,8 +116,8 @@ class PostgresDatabase final : public SqlDatabase {
       lengths[i] = static_cast<int>(text[i].size());
     }
     std::string statement(sql);
-    PGresult* res = PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), types.data(),
-                                 values.data(), lengths.data(), formats.data(), 0);
+    PGresult* res = PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()),
+                                 types.data(), values.data(), lengths.data(), formats.data(), 0);
     std::unique_ptr<PGresult, decltype(&PQclear)> guard(res, PQclear);
     MDMGW_RETURN_IF_ERROR(CheckResult(res));
     if (changes != nullptr) {
@@ -172,7 +176,8 @@ Result<std::unique_ptr<SqlDatabase>> OpenPostgres(const std::string& url) {
     return Status::Unavailable("cannot connect to PostgreSQL: " + msg);
   }
   // Quiet NOTICEs ("relation already exists, skipping") so they do not reach stderr as plain text.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<SqlDatabase>(new PostgresDatabase(url, conn));
 }
 

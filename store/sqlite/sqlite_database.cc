@@ -12,7 +12,8 @@ class SqliteDatabase final : public SqlDatabase {
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
   ~SqliteDatabase() override { sqlite3_close_v2(db_); }
 
-  Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params) override {
+  Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                    const std::vector<SqlValue>& params) override {
     std::lock_guard lock(mu_);
     std::vector<SqlRow> rows;
     Status s = Run(sql, params, &rows, nullptr);
@@ -65,7 +66,8 @@ class SqliteDatabase final : public SqlDatabase {
   Status Error(int rc) const {
     std::string msg = std::string("sqlite: ") + sqlite3_errmsg(db_);
     int primary = rc & 0xff;
-    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return Status::AlreadyExists(msg);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+      return Status::AlreadyExists(msg);
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable(msg);
     if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) {
       return Status::Unavailable(msg);
@@ -80,8 +82,8 @@ class SqliteDatabase final : public SqlDatabase {
     int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
     if (rc != SQLITE_OK) return Error(rc);
     std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> guard(stmt, sqlite3_finalize);
-    // "$N" is an SQLite named parameter; binding by name keeps $N meaning the N-th value even when a
-    // statement uses them out of order or twice.
+    // "$N" is an SQLite named parameter; binding by name keeps $N meaning the N-th value even when
+    // a statement uses them out of order or twice.
     for (size_t i = 0; i < params.size(); ++i) {
       std::string name = "$" + std::to_string(i + 1);
       int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
@@ -118,13 +120,15 @@ class SqliteDatabase final : public SqlDatabase {
           case SQLITE_BLOB: {
             const void* p = sqlite3_column_blob(stmt, c);
             int len = sqlite3_column_bytes(stmt, c);
-            row.emplace_back(Blob{std::string(static_cast<const char*>(p), static_cast<size_t>(len))});
+            row.emplace_back(
+                Blob{std::string(static_cast<const char*>(p), static_cast<size_t>(len))});
             break;
           }
           default: {
             const unsigned char* p = sqlite3_column_text(stmt, c);
             int len = sqlite3_column_bytes(stmt, c);
-            row.emplace_back(std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(len)));
+            row.emplace_back(
+                std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(len)));
           }
         }
       }
@@ -142,8 +146,9 @@ class SqliteDatabase final : public SqlDatabase {
 
 Result<std::unique_ptr<SqlDatabase>> OpenSqlite(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
@@ -153,7 +158,8 @@ Result<std::unique_ptr<SqlDatabase>> OpenSqlite(const std::string& path) {
   sqlite3_extended_result_codes(db, 1);
   auto database = std::make_unique<SqliteDatabase>(db);
   char* err = nullptr;
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+  if (sqlite3_exec(db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);

@@ -1,0 +1,212 @@
+// One conformance suite for every store backend: SQLite file, SQLite in memory, PostgreSQL (a real
+// throwaway server). Each test gets a fresh database.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <functional>
+
+#include "store/migrations.h"
+#include "store/store.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/test_pki.h"
+
+namespace mdmgw::store {
+namespace {
+
+struct Backend {
+  std::string name;
+  // Returns a fresh store URL, or "" to skip (with the reason in |why|).
+  std::function<std::string(std::string* why)> fresh_url;
+};
+
+testing::TempDir& SqliteDir() {
+  static testing::TempDir* dir = new testing::TempDir();
+  return *dir;
+}
+
+std::string UniqueName() {
+  static std::atomic<int> n{0};
+  return "t" + std::to_string(::getpid()) + "_" + std::to_string(n.fetch_add(1));
+}
+
+std::vector<Backend> Backends() {
+  return {
+      {"sqlite_file",
+       [](std::string*) { return "sqlite:" + SqliteDir().File(UniqueName() + ".db"); }},
+      {"sqlite_memory", [](std::string*) { return std::string("sqlite::memory:"); }},
+      {"postgres",
+       [](std::string* why) -> std::string {
+         auto& pg = testing::SharedPostgres();
+         if (!pg.running()) {
+           *why = pg.error();
+           return "";
+         }
+         return pg.CreateDatabase(UniqueName());
+       }},
+  };
+}
+
+class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    url_ = GetParam().fresh_url(&why);
+    if (url_.empty()) {
+      if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr)
+        FAIL() << "PostgreSQL required: " << why;
+      GTEST_SKIP() << why;
+    }
+    auto opened = Store::Open(url_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+
+  ApiKeyRecord Key(const std::string& name, const std::string& hash, int64_t created = 100) {
+    ApiKeyRecord r;
+    r.id = "k_" + name;
+    r.name = name;
+    r.key_hash = hash;
+    r.created_at = created;
+    return r;
+  }
+
+  std::string url_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformanceTest, MigrationsAreAppliedOnceAndRecorded) {
+  auto version = store_->SchemaVersion();
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, SqliteMigrations().back().version);
+  EXPECT_EQ(SqliteMigrations().size(), PostgresMigrations().size())
+      << "both dialects must stay in step";
+  auto again = store_->database().Migrate(GetParam().name == "postgres" ? PostgresMigrations()
+                                                                        : SqliteMigrations());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *version);
+  EXPECT_TRUE(store_->Ping().ok());
+}
+
+TEST_P(StoreConformanceTest, RefusesASchemaNewerThanTheBinary) {
+  if (GetParam().name == "sqlite_memory")
+    GTEST_SKIP() << "needs a second connection to the same database";
+  ASSERT_TRUE(store_->CreateApiKey(Key("keep", "h1")).ok());
+  ASSERT_TRUE(
+      store_->database()
+          .Exec(
+              "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+          .ok());
+  store_.reset();
+  auto reopened = Store::Open(url_);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(reopened.status().message().find("newer"), std::string::npos);
+}
+
+TEST_P(StoreConformanceTest, ApiKeyLifecycle) {
+  std::string hash(32, '\0');
+  for (size_t i = 0; i < hash.size(); ++i)
+    hash[i] = static_cast<char>(0xe0 + i);  // high and NUL-free bytes
+  hash[3] = '\0';
+  ASSERT_TRUE(store_->CreateApiKey(Key("ci", hash, 50)).ok());
+  ASSERT_TRUE(store_->CreateApiKey(Key("admin", "other-hash", 40)).ok());
+
+  auto found = store_->FindApiKeyByHash(hash);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->name, "ci");
+  EXPECT_EQ(found->key_hash, hash) << "binary hash must round-trip exactly";
+  EXPECT_EQ(found->created_at, 50);
+  EXPECT_FALSE(found->revoked_at.has_value());
+  EXPECT_TRUE(store_->FindApiKeyByHash("nope").status().IsNotFound());
+
+  Status dup = store_->CreateApiKey(Key("ci", "third-hash"));
+  EXPECT_TRUE(dup.IsAlreadyExists()) << dup.ToString();
+
+  auto list = store_->ListApiKeys();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "admin") << "ordered by creation time";
+
+  ASSERT_TRUE(store_->TouchApiKey("k_ci", 77).ok());
+  ASSERT_TRUE(store_->RevokeApiKey("ci", 99).ok());
+  found = store_->FindApiKeyByHash(hash);
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->revoked_at.has_value());
+  EXPECT_EQ(*found->revoked_at, 99);
+  EXPECT_EQ(found->last_used_at.value_or(0), 77);
+  EXPECT_TRUE(store_->RevokeApiKey("ci", 100).IsNotFound()) << "already revoked";
+  EXPECT_TRUE(store_->RevokeApiKey("ghost", 100).IsNotFound());
+  ASSERT_TRUE(store_->RevokeApiKey("k_admin", 101).ok()) << "revocable by id too";
+}
+
+TEST_P(StoreConformanceTest, PushCertificateRoundTripAndReplace) {
+  EXPECT_TRUE(store_->GetPushCert().status().IsNotFound());
+  std::string sealed;
+  for (int i = 0; i < 256; ++i) sealed.push_back(static_cast<char>(i));
+  PushCertRecord first{"com.apple.mgmt.External.1111", "-----BEGIN CERTIFICATE-----\nA\n", sealed,
+                       1900000000, 10};
+  ASSERT_TRUE(store_->PutPushCert(first).ok());
+  auto got = store_->GetPushCert();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->topic, first.topic);
+  EXPECT_EQ(got->sealed_key, sealed) << "all 256 byte values must survive";
+  EXPECT_EQ(got->not_after, 1900000000);
+
+  PushCertRecord renewed = first;
+  renewed.cert_pem = "renewed";
+  renewed.not_after = 1950000000;
+  ASSERT_TRUE(store_->PutPushCert(renewed).ok());
+  got = store_->GetPushCert();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->cert_pem, "renewed");
+  EXPECT_EQ(got->not_after, 1950000000);
+
+  ASSERT_TRUE(store_->DeletePushCert().ok());
+  EXPECT_TRUE(store_->GetPushCert().status().IsNotFound());
+  EXPECT_TRUE(store_->DeletePushCert().IsNotFound());
+}
+
+TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {
+  ASSERT_TRUE(store_->CreateApiKey(Key("before", "h-before")).ok());
+  Status s = store_->database().Transaction([&]() -> Status {
+    MDMGW_RETURN_IF_ERROR(store_->CreateApiKey(Key("inside", "h-inside")));
+    return Status::Internal("abort");
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(store_->FindApiKeyByHash("h-inside").status().IsNotFound()) << "rolled back";
+  EXPECT_TRUE(store_->FindApiKeyByHash("h-before").ok()) << "earlier data kept";
+
+  // A constraint failure inside a transaction also rolls back the whole body.
+  s = store_->database().Transaction([&]() -> Status {
+    MDMGW_RETURN_IF_ERROR(store_->CreateApiKey(Key("fresh", "h-fresh")));
+    return store_->CreateApiKey(Key("before", "h-dup"));
+  });
+  EXPECT_TRUE(s.IsAlreadyExists());
+  EXPECT_TRUE(store_->FindApiKeyByHash("h-fresh").status().IsNotFound());
+}
+
+TEST_P(StoreConformanceTest, BadSqlIsAnErrorNotACrash) {
+  auto r = store_->database().Query("SELECT * FROM no_such_table");
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(store_->Ping().ok()) << "connection still usable";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(Backends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param.name;
+                         });
+
+TEST(StoreOpenTest, RejectsUnknownUrlsAndRedactsPasswords) {
+  auto bad = Store::Open("mysql://root:hunter2@db/x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().find("hunter2"), std::string::npos) << bad.status().message();
+  EXPECT_EQ(RedactStoreUrl("postgres://gw:s3cret@db:5432/gw"), "postgres://gw:****@db:5432/gw");
+  EXPECT_EQ(RedactStoreUrl("postgres://gw@db/gw"), "postgres://gw@db/gw");
+  auto unreachable = Store::Open("postgres://nobody@127.0.0.1:1/none?connect_timeout=2");
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace mdmgw::store
