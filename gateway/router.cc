@@ -125,10 +125,8 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
   auto start = std::chrono::steady_clock::now();
   Match match = Find(request->method, request->path);
   const Route* metrics_route = match.route ? match.route : unmatched_.get();
-
-  // Wrap respond: count and time every answer under the route's pattern.
-  net::Respond counted = [this, start, metrics_route,
-                          respond = std::move(respond)](net::Response response) {
+  // Answers produced here are counted and timed under the route's pattern (or "unmatched").
+  auto answer = [&](net::Response response) {
     Record(*metrics_route, response.status, start);
     respond(std::move(response));
   };
@@ -136,7 +134,7 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
   bool admin = IsAdminPath(request->path) || (match.route && match.route->options.admin);
   if (admin) {
     if (api_keys_ == nullptr) {
-      counted(ErrorResponse(Status::Unauthenticated("admin API disabled")));
+      answer(ErrorResponse(Status::Unauthenticated("admin API disabled")));
       return;
     }
     auto key = api_keys_->Authenticate(request->headers.Get("authorization").value_or(""));
@@ -146,7 +144,7 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
                                             {"remote", request->remote_address},
                                             {"reason", key.status().message()}});
       }
-      counted(ErrorResponse(key.status()));
+      answer(ErrorResponse(key.status()));
       return;
     }
   }
@@ -156,19 +154,22 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
           405, "method_not_allowed",
           request->method + " is not allowed here; allowed: " + match.allowed);
       r.headers.Add("allow", match.allowed);
-      counted(std::move(r));
+      answer(std::move(r));
     } else {
-      counted(net::Response::JsonError(404, "not_found", "no route for " + request->path));
+      answer(net::Response::JsonError(404, "not_found", "no route for " + request->path));
     }
     return;
   }
   request->path_params = std::move(match.params);
   request->route = match.route->pattern;
-  // The request lives until the handler's response is delivered.
-  std::shared_ptr<net::Request> owned(std::move(request));
-  const net::Request& ref = *owned;
-  match.route->handler(ref, [owned, counted = std::move(counted)](net::Response response) {
-    counted(std::move(response));
+  const net::Request& ref = *request;
+  // One wrapper (one allocation): it keeps the request alive until the handler answers, then
+  // counts and times the answer.
+  match.route->handler(ref, [this, start, route = match.route,
+                             owned = std::shared_ptr<net::Request>(std::move(request)),
+                             respond = std::move(respond)](net::Response response) {
+    Record(*route, response.status, start);
+    respond(std::move(response));
   });
 }
 

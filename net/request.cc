@@ -21,6 +21,7 @@ std::string Lower(std::string s) {
 }  // namespace
 
 void Headers::Add(std::string name, std::string value) {
+  if (fields_.empty()) fields_.reserve(8);  // typical requests carry a handful of fields
   fields_.emplace_back(Lower(std::move(name)), std::move(value));
 }
 

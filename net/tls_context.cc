@@ -33,7 +33,6 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsServer
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(
       native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(native, options.cert_file.c_str()) != 1) {
     return Status::InvalidArgument("TLS certificate " + options.cert_file + ": " +
                                    crypto::OpenSslErrors());

@@ -3,8 +3,10 @@
 namespace mdmgw::gateway {
 
 void AddHealthRoutes(Router& router, store::Store& store, metrics::Registry& registry) {
+  // Load balancers poll this often: a constant body, no JSON rendering.
   router.Add("GET", "/healthz", [](const net::Request&, net::Respond respond) {
-    respond(net::Response::Json(200, {{"status", "ok"}}));
+    static const std::string kBody = "{\"status\":\"ok\"}\n";
+    respond(net::Response::Text(200, kBody, "application/json"));
   });
   router.Add("GET", "/readyz", [&store](const net::Request&, net::Respond respond) {
     Status s = store.Ping();

@@ -349,6 +349,30 @@ TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheTimeout) {
   ExpectHealthy();
 }
 
+TEST_F(ServerTest, ABodyThatStopsArrivingIsCutAtTheReadTimeout) {
+  ServerLimits limits = DefaultLimits();
+  limits.read_timeout = 400ms;
+  limits.idle_timeout = 10s;
+  StartServer(limits);
+  auto h1 = TlsTestConnection::Open(port_, "http/1.1");
+  ASSERT_TRUE(h1);
+  ASSERT_TRUE(
+      h1->WriteAll("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b"));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(h1->WaitClosed(5s)) << "a stalled HTTP/1.1 body must not hold the connection";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s) << "closed by the read timeout, not idle";
+
+  auto conn = TlsTestConnection::Open(port_, "h2");
+  ASSERT_TRUE(conn);
+  H2TestClient client(std::move(conn));
+  // HEADERS without END_STREAM and then nothing: the stream stays open, the connection is cut.
+  client.SubmitStalled("POST", "/echo", {{"content-length", "100"}});
+  ASSERT_FALSE(client.RunUntilDone(200ms)) << "the request cannot complete";
+  EXPECT_TRUE(client.RunUntilClosed(5s)) << "a stalled h2 request must not hold the connection";
+  EXPECT_EQ(handler_.requests_seen.load(), 0);
+  ExpectHealthy();
+}
+
 TEST_F(ServerTest, SlowHandshakeIsCutAtTheHandshakeTimeout) {
   int fd = mdmgw::testing::ConnectTcp(port_);
   ASSERT_GE(fd, 0);

@@ -275,6 +275,28 @@ int32_t H2TestClient::Submit(const std::string& method, const std::string& path,
   return id;
 }
 
+int32_t H2TestClient::SubmitStalled(
+    const std::string& method, const std::string& path,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::vector<std::pair<std::string, std::string>> all = {
+      {":method", method}, {":scheme", "https"}, {":authority", "localhost"}, {":path", path}};
+  for (const auto& h : headers) all.push_back(h);
+  std::vector<nghttp2_nv> nva;
+  for (auto& [n, v] : all) {
+    nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
+                   n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  nghttp2_data_provider provider{};
+  provider.read_callback = DeferBody;
+  int32_t id =
+      nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), &provider, nullptr);
+  if (id > 0) {
+    streams_[id];
+    open_++;
+  }
+  return id;
+}
+
 bool H2TestClient::Pump(std::chrono::milliseconds wait) {
   for (;;) {
     const uint8_t* data = nullptr;

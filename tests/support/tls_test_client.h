@@ -79,6 +79,9 @@ class H2TestClient {
   int32_t Submit(const std::string& method, const std::string& path,
                  const std::vector<std::pair<std::string, std::string>>& headers = {},
                  const std::string& body = "");
+  // HEADERS without END_STREAM, then no DATA ever (a stalled upload).
+  int32_t SubmitStalled(const std::string& method, const std::string& path,
+                        const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Pumps I/O until every submitted stream has closed (or the connection ended). False on timeout.
   bool RunUntilDone(std::chrono::milliseconds timeout);
   // Pumps I/O until the server closes the connection. False on timeout.
@@ -97,6 +100,10 @@ class H2TestClient {
   static int OnData(nghttp2_session*, uint8_t, int32_t, const uint8_t*, size_t, void*);
   static int OnFrameRecv(nghttp2_session*, const nghttp2_frame*, void*);
   static int OnStreamClose(nghttp2_session*, int32_t, uint32_t, void*);
+  static ssize_t DeferBody(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
+                           nghttp2_data_source*, void*) {
+    return NGHTTP2_ERR_DEFERRED;
+  }
   static ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
                           nghttp2_data_source*, void*);
 
