@@ -57,7 +57,7 @@ std::vector<ConfigOption> BuildOptions() {
                    "address:port for devices and admins",
                    StringField([](C& c) -> std::string& { return c.server.listen; })));
   o.push_back(Make("store", "url", "--store", "MDMGW_STORE",
-                   "sqlite:PATH (default: under the data dir) or postgres://user@host:port/db",
+                   "sqlite:PATH or postgres://user:password@host:port/db",
                    StringField([](C& c) -> std::string& { return c.store.url; })));
   o.push_back(Make("upstream", "url", "--upstream-url", "MDMGW_UPSTREAM_URL",
                    "the core MDM's endpoint (NanoMDM: http://core:9000/mdm)",
@@ -84,10 +84,9 @@ std::vector<ConfigOption> BuildOptions() {
       Make("enrollment", "machineinfo_ca_file", "--machineinfo-ca-file",
            "MDMGW_ENROLLMENT_MACHINEINFO_CA_FILE", "extra CA for MachineInfo signers",
            StringField([](C& c) -> std::string& { return c.enrollment.machineinfo_ca_file; })));
-  o.push_back(
-      Make("server", "tls_cert_file", "--tls-cert-file", "MDMGW_SERVER_TLS_CERT_FILE",
-           "server certificate chain (PEM); default: generated for localhost in the data dir",
-           StringField([](C& c) -> std::string& { return c.server.tls_cert_file; })));
+  o.push_back(Make("server", "tls_cert_file", "--tls-cert-file", "MDMGW_SERVER_TLS_CERT_FILE",
+                   "server certificate chain (PEM), leaf first",
+                   StringField([](C& c) -> std::string& { return c.server.tls_cert_file; })));
   o.push_back(Make("server", "tls_key_file", "--tls-key-file", "MDMGW_SERVER_TLS_KEY_FILE",
                    "server private key (PEM)",
                    StringField([](C& c) -> std::string& { return c.server.tls_key_file; })));

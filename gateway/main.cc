@@ -24,8 +24,14 @@ const char* GetEnv(const char* name) { return std::getenv(name); }
 // Flag values given on the command line, by flag name.
 using FlagValues = std::map<std::string, std::optional<std::string>>;
 
-// Adds one CLI option per config option that has a flag (all of them, or only |only| when given).
-void AddConfigFlags(CLI::App* cmd, FlagValues& values, const std::vector<std::string>& only = {}) {
+// Adds --config and one CLI option per config option that has a flag (all of them, or only |only|
+// when given).
+void AddConfigFlags(CLI::App* cmd, std::string& config_file, FlagValues& values,
+                    const std::vector<std::string>& only = {}) {
+  cmd->add_option(
+         "--config", config_file,
+         "TOML configuration file (default: $MDMGW_CONFIG, else ./mdm-gateway.toml if present)")
+      ->type_name("FILE");
   GatewayConfig defaults;
   for (const auto& opt : mdmgw::ConfigOptions()) {
     if (opt.flag.empty()) continue;
@@ -139,7 +145,7 @@ int main(int argc, char** argv) {
 
   FlagValues serve_flags;
   auto* serve = app.add_subcommand("serve", "run the gateway (TLS h2 + HTTP/1.1)");
-  AddConfigFlags(serve, serve_flags);
+  AddConfigFlags(serve, config_file, serve_flags);
   serve->footer(
       "Environment: MDMGW_MASTER_KEY (base64 of 32 bytes) overrides <data-dir>/master.key.");
 
@@ -147,7 +153,7 @@ int main(int argc, char** argv) {
   FlagValues migrate_flags;
   auto* migrate =
       app.add_subcommand("migrate", "apply database migrations and print the schema version");
-  AddConfigFlags(migrate, migrate_flags, store_flags_only);
+  AddConfigFlags(migrate, config_file, migrate_flags, store_flags_only);
 
   auto* apikey = app.add_subcommand("apikey", "manage admin API keys");
   apikey->require_subcommand(1);
@@ -156,15 +162,15 @@ int main(int argc, char** argv) {
   auto* create =
       apikey->add_subcommand("create", "create a key; prints it once, alone on the last line");
   create->add_option("--name", key_name, "a unique name for the key")->required();
-  AddConfigFlags(create, create_flags, store_flags_only);
+  AddConfigFlags(create, config_file, create_flags, store_flags_only);
   FlagValues list_flags;
   auto* list = apikey->add_subcommand("list", "list keys (id, name, state)");
-  AddConfigFlags(list, list_flags, store_flags_only);
+  AddConfigFlags(list, config_file, list_flags, store_flags_only);
   FlagValues revoke_flags;
   std::string revoke_target;
   auto* revoke = apikey->add_subcommand("revoke", "revoke a key by name or id");
   revoke->add_option("key", revoke_target, "name or id")->required();
-  AddConfigFlags(revoke, revoke_flags, store_flags_only);
+  AddConfigFlags(revoke, config_file, revoke_flags, store_flags_only);
 
   app.add_subcommand("version", "print the version")->callback([] {
     std::cout << "mdm-gateway 0.1.0\n";

@@ -31,8 +31,19 @@ set -e
 [ "$RC" -eq 2 ] || fail "bad --listen exited $RC, want 2"
 grep -q "listen" "$WORK/bad.err" || fail "bad --listen error unclear"
 
-# serve on a free port; the log line "listening" carries the port.
-MDMGW_LOG_LEVEL=info "$GW" serve --data-dir "$WORK/var" --listen 127.0.0.1:0 2>"$WORK/serve.log" &
+# A TOML file with a typo is refused, naming the key.
+printf '[server]\nlisen = "127.0.0.1:1"\n' > "$WORK/typo.toml"
+set +e
+"$GW" serve --config "$WORK/typo.toml" --data-dir "$WORK/var" >/dev/null 2>"$WORK/typo.err"; RC=$?
+set -e
+[ "$RC" -eq 2 ] || fail "TOML typo exited $RC, want 2"
+grep -q "unknown setting \[server\] lisen" "$WORK/typo.err" || fail "TOML typo error unclear: $(cat "$WORK/typo.err")"
+
+# serve on a free port, configured by file + environment + flag; the "listening" line has the port.
+printf '[log]\nlevel = "debug"\n[server]\nlisten = "127.0.0.1:1"\n' > "$WORK/gw.toml"
+# The file says debug and port 1; the environment overrides the level, the flag the address.
+MDMGW_LOG_LEVEL=info "$GW" serve --config "$WORK/gw.toml" --data-dir "$WORK/var" --listen 127.0.0.1:0 \
+  2>"$WORK/serve.log" &
 PID=$!
 PORT=""
 for _ in $(seq 1 100); do
@@ -41,6 +52,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$PORT" ] || fail "gateway did not start listening"
+grep -q '"level":"debug"' "$WORK/serve.log" && fail "MDMGW_LOG_LEVEL did not override the file"
 URL="https://127.0.0.1:$PORT"
 
 [ "$(curl -sk --http2 -o /dev/null -w '%{http_version} %{http_code}' "$URL/healthz")" = "2 200" ] || fail "h2 /healthz"

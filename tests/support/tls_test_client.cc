@@ -252,9 +252,9 @@ H2TestClient::H2TestClient(std::unique_ptr<TlsTestConnection> conn,
 
 H2TestClient::~H2TestClient() { nghttp2_session_del(session_); }
 
-int32_t H2TestClient::Submit(const std::string& method, const std::string& path,
-                             const std::vector<std::pair<std::string, std::string>>& headers,
-                             const std::string& body) {
+int32_t H2TestClient::SubmitWith(const std::string& method, const std::string& path,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 const nghttp2_data_provider* provider) {
   std::vector<std::pair<std::string, std::string>> all = {
       {":method", method}, {":scheme", "https"}, {":authority", "localhost"}, {":path", path}};
   for (const auto& h : headers) all.push_back(h);
@@ -263,38 +263,30 @@ int32_t H2TestClient::Submit(const std::string& method, const std::string& path,
     nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
                    n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
   }
-  nghttp2_data_provider provider{};
-  provider.read_callback = ReadBody;
-  int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
-                                      body.empty() ? nullptr : &provider, nullptr);
+  int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), provider, nullptr);
   if (id > 0) {
-    if (!body.empty()) bodies_[id] = {body, 0};
     streams_[id];
     open_++;
   }
   return id;
 }
 
+int32_t H2TestClient::Submit(const std::string& method, const std::string& path,
+                             const std::vector<std::pair<std::string, std::string>>& headers,
+                             const std::string& body) {
+  nghttp2_data_provider provider{};
+  provider.read_callback = ReadBody;
+  int32_t id = SubmitWith(method, path, headers, body.empty() ? nullptr : &provider);
+  if (id > 0 && !body.empty()) bodies_[id] = {body, 0};
+  return id;
+}
+
 int32_t H2TestClient::SubmitStalled(
     const std::string& method, const std::string& path,
     const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::vector<std::pair<std::string, std::string>> all = {
-      {":method", method}, {":scheme", "https"}, {":authority", "localhost"}, {":path", path}};
-  for (const auto& h : headers) all.push_back(h);
-  std::vector<nghttp2_nv> nva;
-  for (auto& [n, v] : all) {
-    nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
-                   n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
-  }
   nghttp2_data_provider provider{};
   provider.read_callback = DeferBody;
-  int32_t id =
-      nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), &provider, nullptr);
-  if (id > 0) {
-    streams_[id];
-    open_++;
-  }
-  return id;
+  return SubmitWith(method, path, headers, &provider);
 }
 
 bool H2TestClient::Pump(std::chrono::milliseconds wait) {

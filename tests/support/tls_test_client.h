@@ -94,6 +94,9 @@ class H2TestClient {
   bool connection_closed() const { return connection_closed_; }
 
  private:
+  int32_t SubmitWith(const std::string& method, const std::string& path,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     const nghttp2_data_provider* provider);
   bool Pump(std::chrono::milliseconds wait);
   static int OnHeader(nghttp2_session*, const nghttp2_frame*, const uint8_t*, size_t,
                       const uint8_t*, size_t, uint8_t, void*);
