@@ -295,6 +295,46 @@ TEST_F(ServerTest, GarbageInsteadOfTlsHelloClosesTheConnection) {
   ExpectHealthy();
 }
 
+TEST_F(ServerTest, GarbageAfterTheHandshakeGetsAClearErrorAndAClose) {
+  auto h1 = TlsTestConnection::Open(port_, "http/1.1");
+  ASSERT_TRUE(h1);
+  auto res = H1RoundTrip(*h1, "NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find("bad_request"), std::string::npos) << res.body;
+  EXPECT_TRUE(h1->WaitClosed(3s));
+
+  // Not the h2 preface: closed (RFC 9113 §3.4 lets the server omit GOAWAY here).
+  auto h2 = TlsTestConnection::Open(port_, "h2");
+  ASSERT_TRUE(h2);
+  ASSERT_TRUE(h2->WriteAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(h2->WaitClosed(3s)) << "a broken h2 preface closes the connection";
+
+  // A valid preface and SETTINGS, then DATA on stream 0: a connection error, GOAWAY, close.
+  auto bad_frame = TlsTestConnection::Open(port_, "h2");
+  ASSERT_TRUE(bad_frame);
+  std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  preface += std::string("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);    // SETTINGS, empty
+  preface += std::string("\x00\x00\x01\x00\x00\x00\x00\x00\x00x", 10);  // DATA, stream 0
+  ASSERT_TRUE(bad_frame->WriteAll(preface));
+  std::string bytes;
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) closed = bad_frame->Read(&bytes, 100ms) == 0;
+  EXPECT_TRUE(closed);
+  uint32_t goaway_error = 0xffffffff;
+  for (size_t off = 0; off + 9 <= bytes.size();) {
+    size_t len = (static_cast<uint8_t>(bytes[off]) << 16) |
+                 (static_cast<uint8_t>(bytes[off + 1]) << 8) | static_cast<uint8_t>(bytes[off + 2]);
+    if (static_cast<uint8_t>(bytes[off + 3]) == NGHTTP2_GOAWAY && off + 9 + 8 <= bytes.size()) {
+      goaway_error = static_cast<uint8_t>(bytes[off + 9 + 7]);
+    }
+    off += 9 + len;
+  }
+  EXPECT_EQ(goaway_error, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR))
+      << "GOAWAY(PROTOCOL_ERROR) expected";
+  EXPECT_EQ(handler_.requests_seen.load(), 0);
+  ExpectHealthy();
+}
+
 TEST_F(ServerTest, ThousandStreamsOnOneConnectionAreCappedAtTheLimit) {
   auto conn = TlsTestConnection::Open(port_, "h2");
   ASSERT_TRUE(conn);
