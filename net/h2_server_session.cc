@@ -38,6 +38,18 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
     Flush();
   }
 
+  void OnTimeout() override {
+    if (goaway_on_idle_sent_ || codec_.open_streams() > 0 || writing_) {
+      CloseNow();  // a stalled request or write, or the goodbye itself timed out
+      return;
+    }
+    // Idle: say goodbye with GOAWAY(NO_ERROR) like nginx, then close once it is written.
+    goaway_on_idle_sent_ = true;
+    codec_.StartShutdown();
+    SetDeadline(std::chrono::milliseconds(2000));
+    Flush();
+  }
+
   // H2ServerCodec::Listener
   uint64_t BodyLimit(const Request& headers_only) override {
     return shared_.handler.MaxBodyBytes(headers_only);
@@ -136,6 +148,7 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
   bool in_dispatch_ = false;
   bool broken_ = false;
   bool shutdown_started_ = false;
+  bool goaway_on_idle_sent_ = false;
 };
 
 }  // namespace

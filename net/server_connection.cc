@@ -36,20 +36,34 @@ void ServerConnection::RequestShutdown() {
 
 void ServerConnection::SetDeadline(std::chrono::milliseconds from_now) {
   if (socket_closed_) return;
-  deadline_.expires_after(from_now);  // cancels the pending wait, if any
-  ArmTimer();
+  deadline_at_ = asio::steady_timer::clock_type::now() + from_now;
+  if (!timer_armed_ || deadline_at_ < deadline_.expiry()) {
+    deadline_.expires_at(
+        deadline_at_);  // cancels the pending wait, whose handler then does nothing
+    ArmTimer();
+  }
 }
 
 void ServerConnection::ArmTimer() {
+  timer_armed_ = true;
   deadline_.async_wait(
       [self = shared_from_this()](boost::system::error_code ec) { self->OnDeadline(ec); });
 }
 
 void ServerConnection::OnDeadline(boost::system::error_code ec) {
-  if (ec == asio::error::operation_aborted || socket_closed_) return;
-  if (deadline_.expiry() <= asio::steady_timer::clock_type::now()) {
-    CloseNow();
+  if (ec == asio::error::operation_aborted) return;  // superseded by a newer wait, or closed
+  timer_armed_ = false;
+  if (socket_closed_) return;
+  if (asio::steady_timer::clock_type::now() >= deadline_at_) {
+    if (closed_) {
+      CloseNow();  // the close_notify exchange itself ran out of time
+    } else {
+      OnTimeout();
+    }
+    return;
   }
+  deadline_.expires_at(deadline_at_);  // the deadline moved later meanwhile
+  ArmTimer();
 }
 
 void ServerConnection::CloseGracefully() {

@@ -71,6 +71,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
  protected:
   virtual void Start() = 0;
   virtual void OnShutdown() = 0;
+  // The deadline passed. Default: close at once. Sessions may say goodbye first (h2: GOAWAY).
+  virtual void OnTimeout() { CloseNow(); }
 
   // (Re)sets the connection deadline; when it passes, the connection is closed.
   void SetDeadline(std::chrono::milliseconds from_now);

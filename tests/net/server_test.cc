@@ -381,6 +381,7 @@ TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheTimeout) {
   ASSERT_TRUE(client.RunUntilDone(5s));
   EXPECT_EQ(client.stream(id).status, 200);
   EXPECT_TRUE(client.RunUntilClosed(5s)) << "h2 idle connection left open";
+  EXPECT_TRUE(client.goaway_received()) << "an idle h2 connection gets GOAWAY before the close";
 
   // A connection that never sends anything after the handshake is closed too.
   auto silent = TlsTestConnection::Open(port_, "h2");
