@@ -36,8 +36,11 @@ Result<store::ApiKeyRecord> ApiKeys::Authenticate(std::string_view authorization
   }
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() ||
-      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
+        // unsigned char: a header byte above 0x7f must not reach tolower as negative
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      })) {
     return Status::Unauthenticated("Authorization must be 'Bearer <API key>'", "unauthenticated");
   }
   Secret<std::string> key(std::string(authorization.substr(kBearer.size())));

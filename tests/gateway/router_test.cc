@@ -87,6 +87,10 @@ TEST_F(RouterTest, AdminPathsNeedAKeyEvenWhenUnrouted) {
   EXPECT_EQ(Call("GET", "/api/v1/thing", auth).status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/unknown", auth).status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/thing", "Basic abc").status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/thing", "\xc3\xa9\xff\xfe\x80\x81\x82 key").status, 401)
+      << "non-ASCII Authorization bytes are refused cleanly";
+  EXPECT_EQ(Call("GET", "/api/v1/thing", "bearer " + key->key.Expose()).status, 200)
+      << "the scheme is case-insensitive (RFC 9110 §11.1)";
 }
 
 TEST_F(RouterTest, CountsRequestsByRoutePatternNotPath) {
