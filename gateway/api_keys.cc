@@ -1,5 +1,7 @@
 #include "gateway/api_keys.h"
 
+#include <openssl/crypto.h>
+
 #include "common/crypto/digest.h"
 #include "common/encoding.h"
 #include "common/random.h"
@@ -34,16 +36,31 @@ Result<store::ApiKeyRecord> ApiKeys::Authenticate(std::string_view authorization
   if (authorization.empty()) {
     return Status::Unauthenticated("missing Authorization: Bearer <API key>", "unauthenticated");
   }
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() ||
-      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
-        // unsigned char: a header byte above 0x7f must not reach tolower as negative
-        return std::tolower(static_cast<unsigned char>(a)) ==
-               std::tolower(static_cast<unsigned char>(b));
-      })) {
+  auto scheme_is = [authorization](std::string_view scheme) {
+    return authorization.size() > scheme.size() &&
+           std::equal(scheme.begin(), scheme.end(), authorization.begin(), [](char a, char b) {
+             // unsigned char: a header byte above 0x7f must not reach tolower as negative
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  Secret<std::string> key;
+  if (scheme_is("Bearer ")) {
+    key = Secret<std::string>(std::string(authorization.substr(7)));
+  } else if (scheme_is("Basic ")) {
+    // NanoMDM's API takes HTTP Basic with the key as the password ("nanomdm:<key>"); cores and
+    // scripts written for it call /v1/push and /v1/pushcert that way.
+    auto decoded = Base64Decode(authorization.substr(6));
+    size_t colon = decoded.ok() ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) {
+      return Status::Unauthenticated("Authorization: Basic must carry user:<API key>",
+                                     "unauthenticated");
+    }
+    key = Secret<std::string>(decoded->substr(colon + 1));
+    OPENSSL_cleanse(decoded->data(), decoded->size());
+  } else {
     return Status::Unauthenticated("Authorization must be 'Bearer <API key>'", "unauthenticated");
   }
-  Secret<std::string> key(std::string(authorization.substr(kBearer.size())));
   std::string hash = crypto::Sha256(key.Expose());
   auto record = store_.FindApiKeyByHash(hash);
   if (!record.ok()) {

@@ -10,6 +10,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "gateway/handlers/admin_info.h"
+#include "gateway/handlers/apns_admin.h"
 #include "gateway/handlers/health.h"
 
 namespace mdmgw::gateway {
@@ -84,8 +85,21 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->api_keys_ = std::make_unique<ApiKeys>(app->store_->api_keys(), Clock::System());
   app->router_ =
       std::make_unique<Router>(config.server.max_body_bytes, *app->metrics_, app->api_keys_.get());
-  AddHealthRoutes(*app->router_, *app->store_, app->registry_);
+  app->push_certs_ = std::make_unique<apns::PushCertService>(
+      app->store_->push_certs(), *app->secret_box_, Clock::System(), &app->registry_);
+  app->push_certs_->CheckExpiry();
+  apns::PushCertService* certs = app->push_certs_.get();
+  AddHealthRoutes(*app->router_, *app->store_, app->registry_, [certs]() -> nlohmann::json {
+    auto info = certs->Info();
+    if (!info.ok()) return {{"apns_certificate", "none"}};
+    std::string state = info->days_left < 0     ? "expired"
+                        : info->days_left <= 30 ? "expires_soon"
+                                                : "ok";
+    return {{"apns_certificate",
+             {{"state", state}, {"days_left", info->days_left}, {"topic", info->topic}}}};
+  });
   AddAdminInfoRoutes(*app->router_, *app->store_);
+  AddApnsAdminRoutes(*app->router_, *app->push_certs_);
 
   net::ServerOptions options;
   std::string host;

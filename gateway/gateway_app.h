@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "apns/push_cert_service.h"
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/secret_box.h"
@@ -47,6 +48,7 @@ class GatewayApp {
 
   store::Store& store() { return *store_; }
   ApiKeys& api_keys() { return *api_keys_; }
+  apns::PushCertService& push_certs() { return *push_certs_; }
   Router& router() { return *router_; }
   const std::string& tls_cert_file() const { return tls_cert_file_; }
 
@@ -60,6 +62,7 @@ class GatewayApp {
   metrics::Registry registry_;
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<ApiKeys> api_keys_;
+  std::unique_ptr<apns::PushCertService> push_certs_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<net::Server> server_;
 };

@@ -7,12 +7,13 @@
 
 #include "common/result.h"
 #include "store/api_key_store.h"
+#include "store/enrollment_store.h"
 #include "store/push_cert_store.h"
 #include "store/sql_database.h"
 
 namespace mdmgw::store {
 
-class Store : public ApiKeyStore, public PushCertStore {
+class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore {
  public:
   // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending
   // migrations.
@@ -28,6 +29,7 @@ class Store : public ApiKeyStore, public PushCertStore {
 
   ApiKeyStore& api_keys() { return *this; }
   PushCertStore& push_certs() { return *this; }
+  EnrollmentStore& enrollments() { return *this; }
 
   // ApiKeyStore
   Status CreateApiKey(const ApiKeyRecord& record) override;
@@ -40,6 +42,18 @@ class Store : public ApiKeyStore, public PushCertStore {
   Result<PushCertRecord> GetPushCert() override;
   Status PutPushCert(const PushCertRecord& record) override;
   Status DeletePushCert() override;
+  Result<PendingCsrRecord> GetPendingCsr() override;
+  Status PutPendingCsr(const PendingCsrRecord& record) override;
+  Status DeletePendingCsr() override;
+
+  // EnrollmentStore
+  Status PutEnrollment(const EnrollmentRecord& record) override;
+  Result<EnrollmentRecord> GetEnrollment(const std::string& id) override;
+  Result<std::vector<EnrollmentRecord>> GetEnrollments(
+      const std::vector<std::string>& ids) override;
+  Result<std::vector<EnrollmentRecord>> ListEnrollments(const std::string& after,
+                                                        int limit) override;
+  Result<bool> MarkPushTokenInvalid(const std::string& id, int64_t apns_timestamp_ms) override;
 
  private:
   std::unique_ptr<SqlDatabase> db_;

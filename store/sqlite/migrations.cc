@@ -22,6 +22,31 @@ CREATE TABLE push_certificates (
   updated_at INTEGER NOT NULL
 );
 )sql"},
+      {2, "push certificate details, CSR key, enrollments", R"sql(
+ALTER TABLE push_certificates ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE push_certificates ADD COLUMN serial TEXT NOT NULL DEFAULT '';
+ALTER TABLE push_certificates ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE push_certificates ADD COLUMN apple_id TEXT NOT NULL DEFAULT '';
+CREATE TABLE apns_pending_csr (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  csr_pem TEXT NOT NULL,
+  sealed_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE enrollments (
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  push_token TEXT NOT NULL,
+  push_magic TEXT NOT NULL,
+  token_updated_at_ms INTEGER NOT NULL,
+  token_invalid_at_ms INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX enrollments_device_id ON enrollments (device_id);
+)sql"},
   };
   return *migrations;
 }

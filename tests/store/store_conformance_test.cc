@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 
@@ -144,8 +145,12 @@ TEST_P(StoreConformanceTest, PushCertificateRoundTripAndReplace) {
   EXPECT_TRUE(store_->GetPushCert().status().IsNotFound());
   std::string sealed;
   for (int i = 0; i < 256; ++i) sealed.push_back(static_cast<char>(i));
-  PushCertRecord first{"com.apple.mgmt.External.1111", "-----BEGIN CERTIFICATE-----\nA\n", sealed,
-                       1900000000, 10};
+  PushCertRecord first;
+  first.topic = "com.apple.mgmt.External.1111";
+  first.cert_pem = "-----BEGIN CERTIFICATE-----\nA\n";
+  first.sealed_key = sealed;
+  first.not_after = 1900000000;
+  first.updated_at = 10;
   ASSERT_TRUE(store_->PutPushCert(first).ok());
   auto got = store_->GetPushCert();
   ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -165,6 +170,94 @@ TEST_P(StoreConformanceTest, PushCertificateRoundTripAndReplace) {
   ASSERT_TRUE(store_->DeletePushCert().ok());
   EXPECT_TRUE(store_->GetPushCert().status().IsNotFound());
   EXPECT_TRUE(store_->DeletePushCert().IsNotFound());
+}
+
+TEST_P(StoreConformanceTest, PushCertificateDetailsAndPendingCsr) {
+  PushCertRecord r;
+  r.topic = "com.apple.mgmt.External.2222";
+  r.cert_pem = "pem";
+  r.sealed_key = "sealed";
+  r.not_after = 1900000000;
+  r.subject = "UID=com.apple.mgmt.External.2222,CN=APSP:2222,C=US";
+  r.serial = "0a1b";
+  r.not_before = 1800000000;
+  r.apple_id = "mdm-admin@example.com";
+  ASSERT_TRUE(store_->PutPushCert(r).ok());
+  auto got = store_->GetPushCert();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->subject, r.subject);
+  EXPECT_EQ(got->serial, "0a1b");
+  EXPECT_EQ(got->not_before, 1800000000);
+  EXPECT_EQ(got->apple_id, "mdm-admin@example.com");
+
+  EXPECT_TRUE(store_->GetPendingCsr().status().IsNotFound());
+  ASSERT_TRUE(store_->PutPendingCsr({"csr-1", std::string("k\0\xff", 3), 5}).ok());
+  ASSERT_TRUE(store_->PutPendingCsr({"csr-2", "key-2", 6}).ok()) << "a new CSR replaces the old";
+  auto csr = store_->GetPendingCsr();
+  ASSERT_TRUE(csr.ok());
+  EXPECT_EQ(csr->csr_pem, "csr-2");
+  EXPECT_EQ(csr->sealed_key, "key-2");
+  ASSERT_TRUE(store_->DeletePendingCsr().ok());
+  EXPECT_TRUE(store_->GetPendingCsr().status().IsNotFound());
+  EXPECT_TRUE(store_->DeletePendingCsr().ok()) << "deleting nothing is fine";
+}
+
+TEST_P(StoreConformanceTest, EnrollmentsAndPushTokenInvalidation) {
+  for (int i = 0; i < 1203; ++i) {
+    EnrollmentRecord e;
+    char id[16];
+    std::snprintf(id, sizeof id, "UDID-%05d", i);
+    e.id = id;
+    e.device_id = id;
+    e.type = "Device";
+    e.topic = "com.apple.mgmt.External.x";
+    e.push_token_hex = std::string(64, 'a');
+    e.push_magic = "magic-" + std::to_string(i);
+    e.token_updated_at_ms = 1000;
+    e.created_at = e.updated_at = 1;
+    ASSERT_TRUE(store_->PutEnrollment(e).ok());
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1203; i += 2) {
+    char id[16];
+    std::snprintf(id, sizeof id, "UDID-%05d", i);
+    ids.push_back(id);
+  }
+  ids.push_back("UDID-missing");
+  auto many = store_->GetEnrollments(ids);
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  EXPECT_EQ(many->size(), 602u) << "batched IN lists cover every id; missing ids are absent";
+
+  auto page = store_->ListEnrollments("UDID-00010", 5);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 5u);
+  EXPECT_EQ((*page)[0].id, "UDID-00011");
+  EXPECT_EQ((*page)[0].push_magic, "magic-11");
+
+  // A 410 older than the TokenUpdate is ignored; a newer one marks the token.
+  auto applied = store_->MarkPushTokenInvalid("UDID-00001", 999);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_FALSE(*applied);
+  applied = store_->MarkPushTokenInvalid("UDID-00001", 2000);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_TRUE(*applied);
+  auto one = store_->GetEnrollment("UDID-00001");
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE(one->token_invalid_at_ms.has_value());
+  EXPECT_EQ(*one->token_invalid_at_ms, 2000);
+  EXPECT_TRUE(store_->MarkPushTokenInvalid("nobody", 5).status().IsNotFound());
+
+  // The same token re-sent keeps the mark; a new token clears it.
+  EnrollmentRecord again = *one;
+  again.token_updated_at_ms = 3000;
+  ASSERT_TRUE(store_->PutEnrollment(again).ok());
+  EXPECT_TRUE(store_->GetEnrollment("UDID-00001")->token_invalid_at_ms.has_value());
+  again.push_token_hex = std::string(64, 'b');
+  ASSERT_TRUE(store_->PutEnrollment(again).ok());
+  one = store_->GetEnrollment("UDID-00001");
+  EXPECT_FALSE(one->token_invalid_at_ms.has_value());
+  EXPECT_EQ(one->push_token_hex, std::string(64, 'b'));
+  EXPECT_TRUE(store_->GetEnrollment("nobody").status().IsNotFound());
 }
 
 TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {

@@ -121,4 +121,66 @@ IssuedFiles TestCa::Issue(const std::string& basename, const std::string& cn, bo
   return out;
 }
 
+namespace {
+X509* NewPushCert(EVP_PKEY* key, const std::string& uid, long not_before_s, long not_after_s,
+                  X509* ca_cert, EVP_PKEY* ca_key);
+}  // namespace
+
+IssuedFiles TestCa::IssuePushCert(const std::string& basename, const std::string& uid,
+                                  long not_before_s, long not_after_s) {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  X509* cert = NewPushCert(key, uid, not_before_s, not_after_s, static_cast<X509*>(ca_cert_),
+                           static_cast<EVP_PKEY*>(ca_key_));
+  IssuedFiles out;
+  out.cert_pem = ToPem(cert);
+  out.key_pem = KeyToPem(key);
+  out.cert_file = dir_ + "/" + basename + ".crt";
+  out.key_file = dir_ + "/" + basename + ".key";
+  WriteFile(out.cert_file, out.cert_pem);
+  WriteFile(out.key_file, out.key_pem);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+std::string TestCa::SignPushCsr(const std::string& csr_pem, const std::string& uid) {
+  BIO* bio = BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size()));
+  X509_REQ* req = PEM_read_bio_X509_REQ(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (req == nullptr) throw std::runtime_error("bad CSR");
+  X509* cert = NewPushCert(X509_REQ_get0_pubkey(req), uid, -3600, 86400L * 365,
+                           static_cast<X509*>(ca_cert_), static_cast<EVP_PKEY*>(ca_key_));
+  std::string pem = ToPem(cert);
+  X509_free(cert);
+  X509_REQ_free(req);
+  return pem;
+}
+
+namespace {
+X509* NewPushCert(EVP_PKEY* key, const std::string& uid, long not_before_s, long not_after_s,
+                  X509* ca_cert, EVP_PKEY* ca_key) {
+  static long serial = 5000;
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), ++serial);
+  X509_gmtime_adj(X509_getm_notBefore(cert), not_before_s);
+  X509_gmtime_adj(X509_getm_notAfter(cert), not_after_s);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  std::string cn = "APSP:" + uid;
+  X509_NAME_add_entry_by_txt(name, "UID", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(uid.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("US"),
+                             -1, -1, 0);
+  X509_set_issuer_name(cert, X509_get_subject_name(ca_cert));
+  AddExt(cert, ca_cert, NID_basic_constraints, "critical,CA:FALSE");
+  AddExt(cert, ca_cert, NID_key_usage, "critical,digitalSignature");
+  AddExt(cert, ca_cert, NID_ext_key_usage, "clientAuth");
+  X509_sign(cert, ca_key, EVP_sha256());
+  return cert;
+}
+}  // namespace
+
 }  // namespace mdmgw::testing

@@ -35,6 +35,12 @@ class TestCa {
   // A leaf for "localhost"/127.0.0.1 (server auth) or a client identity (client auth).
   IssuedFiles IssueServer(const std::string& basename);
   IssuedFiles IssueClient(const std::string& basename, const std::string& common_name);
+  // An APNs-style MDM push certificate: subject UID=<uid>, CN=APSP:<uid>, C=US, RSA-2048 key,
+  // valid from now+|not_before_s| to now+|not_after_s|.
+  IssuedFiles IssuePushCert(const std::string& basename, const std::string& uid,
+                            long not_before_s = -3600, long not_after_s = 86400L * 365);
+  // What Apple's portal does with a vendor-signed CSR: a push certificate (PEM) for the CSR's key.
+  std::string SignPushCsr(const std::string& csr_pem, const std::string& uid);
 
  private:
   IssuedFiles Issue(const std::string& basename, const std::string& cn, bool server);

@@ -348,4 +348,15 @@ H2TestClient::Stream H2Get(uint16_t port, const std::string& path,
   return client.stream(id);
 }
 
+H2TestClient::Stream H2Request(uint16_t port, const std::string& method, const std::string& path,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               const std::string& body, std::chrono::milliseconds timeout) {
+  auto conn = TlsTestConnection::Open(port, "h2");
+  if (!conn || conn->alpn() != "h2") return {};
+  H2TestClient client(std::move(conn));
+  int32_t id = client.Submit(method, path, headers, body);
+  client.RunUntilDone(timeout);
+  return client.stream(id);
+}
+
 }  // namespace mdmgw::testing

@@ -124,4 +124,9 @@ class H2TestClient {
 H2TestClient::Stream H2Get(uint16_t port, const std::string& path,
                            const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+// One request with a body over a new HTTP/2 connection; status 0 when it failed.
+H2TestClient::Stream H2Request(uint16_t port, const std::string& method, const std::string& path,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               const std::string& body, std::chrono::milliseconds timeout = 10s);
+
 }  // namespace mdmgw::testing
