@@ -57,8 +57,8 @@ Result<PushCertInfo> PushCertService::Upload(const PushCertUpload& upload) {
   Status continuity = CheckTopicContinuity(stored_topic, cert.topic, upload.force);
   if (!continuity.ok()) {
     if (stored.ok() && !stored->apple_id.empty()) {
-      return Status(continuity).WithContext("the stored certificate was created by Apple ID " +
-                                            stored->apple_id);
+      return Status(continuity)
+          .WithContext("the stored certificate was created by Apple ID " + stored->apple_id);
     }
     return continuity;
   }
@@ -72,22 +72,22 @@ Result<PushCertInfo> PushCertService::Upload(const PushCertUpload& upload) {
   record.updated_at = now;
   record.subject = cert.subject;
   record.serial = cert.serial;
-  record.apple_id = !upload.apple_id.empty() ? upload.apple_id
+  record.apple_id = !upload.apple_id.empty()                       ? upload.apple_id
                     : (stored.ok() && stored->topic == cert.topic) ? stored->apple_id
                                                                    : "";
   MDMGW_RETURN_IF_ERROR(store_.PutPushCert(record));
   if (pending_key) {
     Status cleared = store_.DeletePendingCsr();
-    if (!cleared.ok()) log::Warn("apns: could not clear the used CSR key", {{"error", cleared.ToString()}});
+    if (!cleared.ok())
+      log::Warn("apns: could not clear the used CSR key", {{"error", cleared.ToString()}});
   }
   PushCertInfo info = ToInfo(record);
   info.topic_changed = !stored_topic.empty() && stored_topic != cert.topic;
-  log::Info("apns: push certificate stored",
-            {{"topic", record.topic},
-             {"serial", record.serial},
-             {"not_after", record.not_after},
-             {"renewal", stored.ok()},
-             {"topic_changed", info.topic_changed}});
+  log::Info("apns: push certificate stored", {{"topic", record.topic},
+                                              {"serial", record.serial},
+                                              {"not_after", record.not_after},
+                                              {"renewal", stored.ok()},
+                                              {"topic_changed", info.topic_changed}});
   Notify(&cert);
   CheckExpiry();
   return info;

@@ -78,8 +78,8 @@ class PushCertService {
   metrics::Gauge* expiry_seconds_ = nullptr;  // mdmgw_apns_cert_expiry_seconds
   std::mutex upload_mu_;                      // one upload at a time: check-then-store
   std::mutex mu_;
-  std::vector<ChangeListener> listeners_;          // GUARDED_BY(mu_)
-  std::set<std::string> expiry_warnings_logged_;   // serial:threshold, GUARDED_BY(mu_)
+  std::vector<ChangeListener> listeners_;         // GUARDED_BY(mu_)
+  std::set<std::string> expiry_warnings_logged_;  // serial:threshold, GUARDED_BY(mu_)
 };
 
 }  // namespace mdmgw::apns

@@ -159,9 +159,9 @@ Result<PushCertificate> Validate(X509* cert, const std::vector<X509Ptr>& chain, 
         "expired");
   }
   if (out.not_before > now) {
-    return Status::InvalidArgument("the certificate is not valid yet (notBefore " +
-                                       std::to_string(out.not_before) + ")",
-                                   "not_yet_valid");
+    return Status::InvalidArgument(
+        "the certificate is not valid yet (notBefore " + std::to_string(out.not_before) + ")",
+        "not_yet_valid");
   }
   out.cert_pem = CertToPem(cert);
   for (const auto& extra : chain) out.cert_pem += CertToPem(extra.get());
@@ -239,7 +239,8 @@ Result<PushCertificate> ParsePkcs12PushCertificate(std::string_view der, std::st
   X509Ptr leaf(cert);
   EvpPkeyPtr owned_key(key);
   std::vector<X509Ptr> chain;
-  for (int i = 0; ca != nullptr && i < sk_X509_num(ca); ++i) chain.emplace_back(sk_X509_value(ca, i));
+  for (int i = 0; ca != nullptr && i < sk_X509_num(ca); ++i)
+    chain.emplace_back(sk_X509_value(ca, i));
   sk_X509_free(ca);  // the certificates now belong to |chain|
   if (!leaf) {
     return Status::InvalidArgument("the PKCS#12 file holds no certificate", "bad_certificate");

@@ -30,12 +30,12 @@ namespace mdmgw::apns {
 inline constexpr std::string_view kMdmTopicPrefix = "com.apple.mgmt.";
 
 struct PushCertificate {
-  std::string topic;      // Subject UID
-  std::string subject;    // RFC 2253 one-line form
-  std::string serial;     // lowercase hex
+  std::string topic;       // Subject UID
+  std::string subject;     // RFC 2253 one-line form
+  std::string serial;      // lowercase hex
   int64_t not_before = 0;  // Unix seconds
   int64_t not_after = 0;
-  std::string cert_pem;  // the leaf, then any chain certificates that came with it
+  std::string cert_pem;         // the leaf, then any chain certificates that came with it
   Secret<std::string> key_pem;  // unencrypted PKCS#8 PEM
 
   int64_t DaysLeft(int64_t now) const { return (not_after - now) / 86400; }

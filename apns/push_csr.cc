@@ -19,8 +19,8 @@ Result<PushCsr> GeneratePushCsr(const std::string& common_name, const std::strin
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
   auto add = [name](const char* field, const std::string& value) {
     return X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
-                                      reinterpret_cast<const unsigned char*>(value.c_str()), -1,
-                                      -1, 0) == 1;
+                                      reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                      0) == 1;
   };
   if (!add("CN", common_name) || (!email.empty() && !add("emailAddress", email))) {
     return Status::InvalidArgument("the CSR subject is not valid: " + crypto::OpenSslErrors(),

@@ -37,7 +37,8 @@ std::string Param(std::string_view header, std::string_view key) {
       return std::string(header.substr(start + 1, end - start - 1));
     }
     size_t end = header.find(';', start);
-    return std::string(Trim(header.substr(start, end == std::string_view::npos ? end : end - start)));
+    return std::string(
+        Trim(header.substr(start, end == std::string_view::npos ? end : end - start)));
   }
   return "";
 }
@@ -55,7 +56,8 @@ std::optional<std::string> MultipartBoundary(std::string_view content_type) {
 }
 
 Result<std::vector<FormPart>> ParseMultipart(std::string_view body, std::string_view boundary) {
-  if (boundary.empty() || boundary.size() > 70) return Bad("multipart boundary missing or too long");
+  if (boundary.empty() || boundary.size() > 70)
+    return Bad("multipart boundary missing or too long");
   std::string delimiter = "--" + std::string(boundary);
   size_t pos = body.find(delimiter);
   if (pos == std::string_view::npos) return Bad("multipart body has no boundary line");

@@ -131,7 +131,7 @@ class H1ServerSession final : public ServerConnection {
 
   void Write(Response response) {
     state_ = State::kWriting;
-    bool keep = keep_alive_ && !shutdown_requested_;
+    bool keep = keep_alive_ && !shutdown_requested_ && !response.close_connection;
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(response.status));

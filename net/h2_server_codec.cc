@@ -1,5 +1,6 @@
 #include "net/h2_server_codec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <vector>
@@ -32,7 +33,7 @@ struct H2CodecCallbacks {
       return 0;
     }
     auto& codec = Codec(user_data);
-    if (codec.streams_.size() >= codec.limits_.max_concurrent_streams) {
+    if (codec.streams_.size() >= codec.current_max_streams_) {
       // Over our advertised SETTINGS_MAX_CONCURRENT_STREAMS: refuse this stream only (RFC 9113
       // §5.1.2 allows REFUSED_STREAM; the client may retry it).
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
@@ -124,7 +125,13 @@ struct H2CodecCallbacks {
       }
     }
     if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && stream->state == State::kReadingRequest) {
+      if (codec.goaway_last_stream_ >= 0 && id > codec.goaway_last_stream_) {
+        // After our GOAWAY: not processed, so the client may safely retry it elsewhere.
+        nghttp2_submit_rst_stream(codec.session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+        return 0;
+      }
       stream->state = State::kDispatched;
+      codec.last_delivered_stream_ = std::max(codec.last_delivered_stream_, id);
       codec.listener_.OnRequest(id, std::move(stream->request));
     }
     return 0;
@@ -198,8 +205,13 @@ H2ServerCodec::Stream* H2ServerCodec::FindStream(int32_t stream_id) {
 }
 
 Status H2ServerCodec::Start() {
+  current_max_streams_ = limits_.max_concurrent_streams;
+  if (limits_.initial_max_concurrent_streams != 0 &&
+      limits_.initial_max_concurrent_streams < current_max_streams_) {
+    current_max_streams_ = limits_.initial_max_concurrent_streams;
+  }
   nghttp2_settings_entry settings[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits_.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, current_max_streams_},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(limits_.max_header_bytes)},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
   };
@@ -225,7 +237,21 @@ void H2ServerCodec::SubmitResponse(int32_t stream_id, Response response) {
   if (stream == nullptr || stream->state != Stream::State::kDispatched) {
     return;  // reset by the peer meanwhile
   }
+  if (current_max_streams_ < limits_.max_concurrent_streams) {
+    // The first answer lifts the slow start (the concurrency guard above applies the new limit
+    // at once; RFC 9113 lets a peer raise it any time).
+    current_max_streams_ = limits_.max_concurrent_streams;
+    nghttp2_settings_entry raise{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, current_max_streams_};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, &raise, 1);
+  }
+  bool close = response.close_connection && goaway_last_stream_ < 0;
+  std::string debug = close ? std::move(response.goaway_debug) : std::string();
   SubmitOn(stream_id, *stream, std::move(response));
+  if (close) {
+    goaway_last_stream_ = last_delivered_stream_;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, goaway_last_stream_, NGHTTP2_NO_ERROR,
+                          reinterpret_cast<const uint8_t*>(debug.data()), debug.size());
+  }
 }
 
 void H2ServerCodec::Reject(int32_t stream_id, Stream& stream, int status, std::string_view code,

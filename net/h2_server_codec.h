@@ -28,6 +28,9 @@ namespace mdmgw::net {
 struct H2Limits {
   uint32_t max_concurrent_streams = 100;
   uint64_t max_header_bytes = 16 << 10;
+  // When nonzero and lower: SETTINGS_MAX_CONCURRENT_STREAMS starts here and rises to
+  // max_concurrent_streams after the first response (APNs's observed behaviour; simulators).
+  uint32_t initial_max_concurrent_streams = 0;
 };
 
 class H2ServerCodec {
@@ -78,6 +81,9 @@ class H2ServerCodec {
   Listener& listener_;
   Request prototype_;
   nghttp2_session* session_ = nullptr;
+  uint32_t current_max_streams_ = 0;   // what our SETTINGS say now
+  int32_t last_delivered_stream_ = 0;  // newest stream handed to the listener
+  int32_t goaway_last_stream_ = -1;    // set once a response asked to close the connection
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
 };
 

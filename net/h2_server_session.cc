@@ -17,7 +17,8 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
   H2ServerSession(ServerShared& shared, std::unique_ptr<TlsStream> stream, ConnectionSlot slot,
                   Request prototype)
       : ServerConnection(shared, std::move(stream), std::move(slot), std::move(prototype)),
-        codec_(H2Limits{shared.limits.max_concurrent_streams, shared.limits.max_header_bytes},
+        codec_(H2Limits{shared.limits.max_concurrent_streams, shared.limits.max_header_bytes,
+                        shared.limits.initial_max_concurrent_streams},
                *this, prototype_) {}
 
  protected:

@@ -15,6 +15,12 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // Close the connection gracefully once this response is sent: HTTP/2 GOAWAY(NO_ERROR) carrying
+  // |goaway_debug|, whose last-stream-id is the newest request already handed to the handler (so
+  // every request the handler saw is answered; newer streams are refused, unprocessed);
+  // HTTP/1.1 Connection: close. APNs ends connections this way ({"reason":"Shutdown"}).
+  bool close_connection = false;
+  std::string goaway_debug;
 
   static Response Text(int status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");

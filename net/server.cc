@@ -198,8 +198,8 @@ class Server::Impl {
 
 Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
                                                RequestHandler& handler) {
-  auto tls =
-      MakeServerTlsContext({options.tls_cert_file, options.tls_key_file, options.client_ca_file});
+  auto tls = MakeServerTlsContext({options.tls_cert_file, options.tls_key_file,
+                                   options.client_ca_file, options.require_client_certificate});
   if (!tls.ok()) return tls.status();
   return std::unique_ptr<Server>(
       new Server(std::make_unique<Impl>(options, handler, std::move(tls).value())));

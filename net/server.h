@@ -22,6 +22,7 @@ struct ServerLimits {
   int max_connections = 10000;
   uint64_t max_header_bytes = 16 << 10;
   uint32_t max_concurrent_streams = 100;
+  uint32_t initial_max_concurrent_streams = 0;  // see H2Limits (0 = start at the maximum)
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds handshake_timeout{10000};
@@ -34,6 +35,8 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string client_ca_file;  // devices CA; empty = client certificates captured, not verified
+  // Fail the TLS handshake when the client sends no certificate (APNs does; simulators).
+  bool require_client_certificate = false;
   ServerLimits limits;
   metrics::Gauge* open_connections = nullptr;       // optional
   metrics::Counter* refused_connections = nullptr;  // optional: over max_connections

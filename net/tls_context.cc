@@ -1,5 +1,7 @@
 #include "net/tls_context.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -27,6 +29,44 @@ int AcceptAndRecord(int, X509_STORE_CTX*) { return 1; }
 
 }  // namespace
 
+Result<std::shared_ptr<asio::ssl::context>> MakeClientH2TlsContext(
+    const TlsClientOptions& options) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_default_verify_paths(native);
+  if (!options.ca_file.empty() &&
+      SSL_CTX_load_verify_locations(native, options.ca_file.c_str(), nullptr) != 1) {
+    return Status::InvalidArgument("CA file " + options.ca_file + ": " + crypto::OpenSslErrors());
+  }
+  SSL_CTX_set_verify(native, options.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  static const unsigned char kAlpn[] = "\x02h2";
+  SSL_CTX_set_alpn_protos(native, kAlpn, sizeof(kAlpn) - 1);
+  if (!options.client_cert_pem.empty()) {
+    crypto::BioPtr bio(BIO_new_mem_buf(options.client_cert_pem.data(),
+                                       static_cast<int>(options.client_cert_pem.size())));
+    crypto::X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!leaf || SSL_CTX_use_certificate(native, leaf.get()) != 1) {
+      return Status::InvalidArgument("client certificate: " + crypto::OpenSslErrors());
+    }
+    while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+      SSL_CTX_add_extra_chain_cert(native, extra);  // takes ownership
+    }
+    ERR_clear_error();
+    if (options.client_key_pem == nullptr) {
+      return Status::InvalidArgument("client certificate without a key");
+    }
+    const std::string& key_pem = options.client_key_pem->Expose();
+    crypto::BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+    crypto::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+    if (!key || SSL_CTX_use_PrivateKey(native, key.get()) != 1 ||
+        SSL_CTX_check_private_key(native) != 1) {
+      return Status::InvalidArgument("client key: " + crypto::OpenSslErrors());
+    }
+  }
+  return ctx;
+}
+
 Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsServerOptions& options) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
@@ -52,7 +92,10 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsServer
                                      crypto::OpenSslErrors());
     }
   }
-  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, AcceptAndRecord);
+  SSL_CTX_set_verify(
+      native,
+      SSL_VERIFY_PEER | (options.require_client_certificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+      AcceptAndRecord);
   static const unsigned char kSessionContext[] = "mdm-gateway";
   SSL_CTX_set_session_id_context(native, kSessionContext, sizeof(kSessionContext) - 1);
   SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);

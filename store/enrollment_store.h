@@ -17,9 +17,9 @@ struct EnrollmentRecord {
   std::string device_id;  // UDID (or EnrollmentID for user enrollment)
   std::string type;       // "Device", "User", "User Enrollment (Device)", ...
   std::string topic;      // APNs topic from the check-in; must equal the push cert's
-  std::string push_token_hex;  // lowercase hex of the TokenUpdate Token
-  std::string push_magic;      // PushMagic, sent verbatim; never logged
-  int64_t token_updated_at_ms = 0;  // when the TokenUpdate carrying this token arrived
+  std::string push_token_hex;                  // lowercase hex of the TokenUpdate Token
+  std::string push_magic;                      // PushMagic, sent verbatim; never logged
+  int64_t token_updated_at_ms = 0;             // when the TokenUpdate carrying this token arrived
   std::optional<int64_t> token_invalid_at_ms;  // APNs 410 timestamp that made the token stale
   int64_t created_at = 0;                      // Unix seconds
   int64_t updated_at = 0;
@@ -33,10 +33,11 @@ class EnrollmentStore {
   // NotFound when no such id.
   virtual Result<EnrollmentRecord> GetEnrollment(const std::string& id) = 0;
   // The records for |ids| that exist, in any order (missing ids are simply absent).
-  virtual Result<std::vector<EnrollmentRecord>> GetEnrollments(const std::vector<std::string>& ids) = 0;
+  virtual Result<std::vector<EnrollmentRecord>> GetEnrollments(
+      const std::vector<std::string>& ids) = 0;
   // Up to |limit| records with id > |after|, ordered by id (pagination).
   virtual Result<std::vector<EnrollmentRecord>> ListEnrollments(const std::string& after,
-                                                               int limit) = 0;
+                                                                int limit) = 0;
   // APNs answered 410 with |apns_timestamp_ms|: marks the token invalid only if the stored
   // TokenUpdate is older than that (a newer TokenUpdate means the device has a fresh token).
   // Returns whether the mark was applied. NotFound when no such id.

@@ -50,9 +50,8 @@ Status Store::PutEnrollment(const EnrollmentRecord& r) {
 }
 
 Result<EnrollmentRecord> Store::GetEnrollment(const std::string& id) {
-  auto rows = db_->Query(std::string("SELECT ") + std::string(kColumns) +
-                             " FROM enrollments WHERE id = $1",
-                         {id});
+  auto rows = db_->Query(
+      std::string("SELECT ") + std::string(kColumns) + " FROM enrollments WHERE id = $1", {id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::NotFound("no enrollment with id " + id);
   return FromRow(rows->front());
@@ -63,8 +62,8 @@ Result<std::vector<EnrollmentRecord>> Store::GetEnrollments(const std::vector<st
   out.reserve(ids.size());
   for (size_t start = 0; start < ids.size(); start += kIdsPerQuery) {
     size_t end = std::min(ids.size(), start + kIdsPerQuery);
-    std::string sql = std::string("SELECT ") + std::string(kColumns) +
-                      " FROM enrollments WHERE id IN (";
+    std::string sql =
+        std::string("SELECT ") + std::string(kColumns) + " FROM enrollments WHERE id IN (";
     std::vector<SqlValue> params;
     params.reserve(end - start);
     for (size_t i = start; i < end; ++i) {

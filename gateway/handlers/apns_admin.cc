@@ -120,38 +120,42 @@ void AddApnsAdminRoutes(Router& router, apns::PushCertService& certs) {
         respond(net::Response::Json(200, body));
       },
       upload_options);
-  router.Add("GET", "/api/v1/apns/certificate", [&certs](const net::Request&, net::Respond respond) {
-    auto info = certs.Info();
-    if (!info.ok()) {
-      if (info.status().IsNotFound())
-        return respond(ErrorResponse(Status::NotFound(
-            "no push certificate: upload one with PUT /api/v1/apns/certificate", "no_certificate")));
-      return respond(ErrorResponse(info.status()));
-    }
-    respond(net::Response::Json(200, InfoJson(*info)));
-  });
+  router.Add("GET", "/api/v1/apns/certificate",
+             [&certs](const net::Request&, net::Respond respond) {
+               auto info = certs.Info();
+               if (!info.ok()) {
+                 if (info.status().IsNotFound())
+                   return respond(ErrorResponse(Status::NotFound(
+                       "no push certificate: upload one with PUT /api/v1/apns/certificate",
+                       "no_certificate")));
+                 return respond(ErrorResponse(info.status()));
+               }
+               respond(net::Response::Json(200, InfoJson(*info)));
+             });
   router.Add("DELETE", "/api/v1/apns/certificate",
              [&certs](const net::Request&, net::Respond respond) {
                Status s = certs.Delete();
                if (!s.ok()) return respond(ErrorResponse(s));
                respond(net::Response::Json(200, {{"deleted", true}}));
              });
-  router.Add("POST", "/api/v1/apns/csr", [&certs](const net::Request& request, net::Respond respond) {
-    nlohmann::json doc = request.body.empty() ? nlohmann::json::object()
-                                              : nlohmann::json::parse(request.body, nullptr, false);
-    if (!doc.is_object())
-      return respond(ErrorResponse(BadBody("the body must be a JSON object")));
-    std::string cn = doc.value("common_name", std::string("mdm-gateway push"));
-    std::string email = doc.value("email", std::string());
-    auto csr = certs.CreateCsr(cn, email);
-    if (!csr.ok()) return respond(ErrorResponse(csr.status()));
-    respond(net::Response::Json(
-        200, {{"csr_pem", *csr},
-              {"next",
-               "have your MDM vendor sign this CSR, upload the signed request at "
-               "identity.apple.com, then PUT the certificate Apple returns (without a key) to "
-               "/api/v1/apns/certificate"}}));
-  });
+  router.Add(
+      "POST", "/api/v1/apns/csr", [&certs](const net::Request& request, net::Respond respond) {
+        nlohmann::json doc = request.body.empty()
+                                 ? nlohmann::json::object()
+                                 : nlohmann::json::parse(request.body, nullptr, false);
+        if (!doc.is_object())
+          return respond(ErrorResponse(BadBody("the body must be a JSON object")));
+        std::string cn = doc.value("common_name", std::string("mdm-gateway push"));
+        std::string email = doc.value("email", std::string());
+        auto csr = certs.CreateCsr(cn, email);
+        if (!csr.ok()) return respond(ErrorResponse(csr.status()));
+        respond(net::Response::Json(
+            200, {{"csr_pem", *csr},
+                  {"next",
+                   "have your MDM vendor sign this CSR, upload the signed request at "
+                   "identity.apple.com, then PUT the certificate Apple returns (without a key) to "
+                   "/api/v1/apns/certificate"}}));
+      });
   // NanoMDM's PUT /v1/pushcert: PEM certificate and key concatenated; answers topic + not_after.
   router.Add(
       "PUT", "/v1/pushcert",

@@ -67,11 +67,12 @@ TEST_F(PushCertServiceTest, UploadStoresSealedKeyAndReportsInfo) {
 }
 
 TEST_F(PushCertServiceTest, RenewalKeepsTopicAndAppleIdAndRefusesATopicChange) {
-  ASSERT_TRUE(service_->Upload([&] {
-                        auto u = Pem(ca_.IssuePushCert("a", kTopicA));
-                        u.apple_id = "first@example.com";
-                        return u;
-                      }())
+  ASSERT_TRUE(service_
+                  ->Upload([&] {
+                    auto u = Pem(ca_.IssuePushCert("a", kTopicA));
+                    u.apple_id = "first@example.com";
+                    return u;
+                  }())
                   .ok());
   auto renewed_files = ca_.IssuePushCert("a2", kTopicA);
   auto renewed = service_->Upload(Pem(renewed_files));

@@ -65,8 +65,8 @@ TEST_F(ApnsAdminTest, PemUploadThenInfoThenDelete) {
   auto get = Call("GET", "/api/v1/apns/certificate");
   ASSERT_EQ(get.status, 200);
   body = nlohmann::json::parse(get.body);
-  for (const char* field : {"topic", "subject", "serial", "not_before", "not_after", "days_left",
-                            "apple_id"})
+  for (const char* field :
+       {"topic", "subject", "serial", "not_before", "not_after", "days_left", "apple_id"})
     EXPECT_TRUE(body.contains(field)) << field;
   EXPECT_GE(body["days_left"].get<int>(), 364);
 
@@ -80,14 +80,15 @@ TEST_F(ApnsAdminTest, PemUploadThenInfoThenDelete) {
 TEST_F(ApnsAdminTest, MultipartJsonAndPkcs12Forms) {
   auto a = ca_.IssuePushCert("a", kTopicA);
   std::string boundary = "XyZ123";
-  std::string form = "--" + boundary +
-                     "\r\nContent-Disposition: form-data; name=\"certificate\"; "
-                     "filename=\"MDM_Push.pem\"\r\nContent-Type: application/x-pem-file\r\n\r\n" +
-                     a.cert_pem + "\r\n--" + boundary +
-                     "\r\nContent-Disposition: form-data; name=\"key\"; filename=\"push.key\"\r\n\r\n" +
-                     a.key_pem + "\r\n--" + boundary + "--\r\n";
-  auto put = Call("PUT", "/api/v1/apns/certificate", form,
-                  "multipart/form-data; boundary=" + boundary);
+  std::string form =
+      "--" + boundary +
+      "\r\nContent-Disposition: form-data; name=\"certificate\"; "
+      "filename=\"MDM_Push.pem\"\r\nContent-Type: application/x-pem-file\r\n\r\n" +
+      a.cert_pem + "\r\n--" + boundary +
+      "\r\nContent-Disposition: form-data; name=\"key\"; filename=\"push.key\"\r\n\r\n" +
+      a.key_pem + "\r\n--" + boundary + "--\r\n";
+  auto put =
+      Call("PUT", "/api/v1/apns/certificate", form, "multipart/form-data; boundary=" + boundary);
   ASSERT_EQ(put.status, 200) << put.body;
 
   nlohmann::json doc = {{"certificate", a.cert_pem}, {"key", a.key_pem}, {"apple_id", "x@y.z"}};
@@ -120,13 +121,13 @@ TEST_F(ApnsAdminTest, RefusalsHaveCodesAndChangeNothing) {
   EXPECT_NE(changed.body.find(kTopicA), std::string::npos);
   EXPECT_NE(changed.body.find(kTopicB), std::string::npos);
 
-  std::string no_uid = *ReadFile(std::string(MDMGW_FIXTURES_DIR) + "/micromdm/mock_push_cert_no_uid.pem");
+  std::string no_uid =
+      *ReadFile(std::string(MDMGW_FIXTURES_DIR) + "/micromdm/mock_push_cert_no_uid.pem");
   EXPECT_EQ(Code(Call("PUT", "/api/v1/apns/certificate", no_uid + a.key_pem)), "no_topic");
   EXPECT_EQ(Code(Call("PUT", "/api/v1/apns/certificate", a.cert_pem + b.key_pem)), "key_mismatch");
   EXPECT_EQ(Code(Call("PUT", "/api/v1/apns/certificate", "hello")), "bad_certificate");
   EXPECT_EQ(Code(Call("PUT", "/api/v1/apns/certificate", "{", "application/json")), "bad_request");
-  EXPECT_EQ(Code(Call("PUT", "/api/v1/apns/certificate", "x",
-                      "multipart/form-data; boundary=zz")),
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/apns/certificate", "x", "multipart/form-data; boundary=zz")),
             "bad_multipart");
 
   auto get = Call("GET", "/api/v1/apns/certificate");
@@ -149,8 +150,8 @@ TEST_F(ApnsAdminTest, NanoMdmPushCertWithBasicAuthAndCsrFlow) {
   EXPECT_EQ(body["topic"], kTopicA);
   EXPECT_EQ(body["not_after"].get<std::string>().back(), 'Z');
 
-  auto csr = Call("POST", "/api/v1/apns/csr", R"({"common_name":"Example MDM"})",
-                  "application/json");
+  auto csr =
+      Call("POST", "/api/v1/apns/csr", R"({"common_name":"Example MDM"})", "application/json");
   ASSERT_EQ(csr.status, 200) << csr.body;
   std::string csr_pem = nlohmann::json::parse(csr.body)["csr_pem"];
   std::string signed_cert = ca_.SignPushCsr(csr_pem, kTopicA);
