@@ -77,14 +77,15 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
   Impl(const ApnsClientOptions& options, net::Url url, metrics::Registry* registry)
       : options_(options), url_(std::move(url)), tick_(ioc_), retry_timer_(ioc_) {
     if (registry != nullptr) {
-      pushes_ = &registry->AddCounter("mdmgw_apns_pushes_total",
-                                      "MDM pushes by final result and APNs reason",
-                                      {"result", "reason"});
-      retries_ = &registry->AddCounter("mdmgw_apns_push_retries_total",
-                                       "Push attempts beyond the first (transient failures)")
+      pushes_ =
+          &registry->AddCounter("mdmgw_apns_pushes_total",
+                                "MDM pushes by final result and APNs reason", {"result", "reason"});
+      retries_ = &registry
+                      ->AddCounter("mdmgw_apns_push_retries_total",
+                                   "Push attempts beyond the first (transient failures)")
                       .WithLabels({});
-      in_flight_gauge_ = &registry->AddGauge("mdmgw_apns_in_flight", "Push requests on the wire")
-                              .WithLabels({});
+      in_flight_gauge_ =
+          &registry->AddGauge("mdmgw_apns_in_flight", "Push requests on the wire").WithLabels({});
       queued_gauge_ =
           &registry->AddGauge("mdmgw_apns_queued", "Pushes waiting for a stream").WithLabels({});
       connections_gauge_ =
@@ -371,8 +372,8 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
       while (!ready_.empty() && ready_.front()->deadline <= now) {
         auto job = std::move(ready_.front());
         ready_.pop_front();
-        Finish(std::move(job), Result(last_error_.empty() ? "timeout" : last_error_,
-                                      PushOutcome::kRetry));
+        Finish(std::move(job),
+               Result(last_error_.empty() ? "timeout" : last_error_, PushOutcome::kRetry));
       }
       UpdateGauges();
       ArmTick();
@@ -384,9 +385,10 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
     cert_rejected_ = true;
     cert_rejected_flag_ = true;
     if (cert_alert_ != nullptr) cert_alert_->Set(1);
-    log::Error("apns: APNs refused the push certificate; pushes are stopped until a new "
-               "certificate is uploaded",
-               {{"reason", reason}, {"topic", topic_}});
+    log::Error(
+        "apns: APNs refused the push certificate; pushes are stopped until a new "
+        "certificate is uploaded",
+        {{"reason", reason}, {"topic", topic_}});
     FailQueued("certificate_rejected", PushOutcome::kCertificateProblem);
     auto conns = conns_;
     for (auto& c : conns) c->CloseWhenIdle();
@@ -422,7 +424,8 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
       StopForCertificate(reason);
       return;
     }
-    if (result.outcome == PushOutcome::kRetry) return RetryOrFail(std::move(job), std::move(result));
+    if (result.outcome == PushOutcome::kRetry)
+      return RetryOrFail(std::move(job), std::move(result));
     Finish(std::move(job), std::move(result));
   }
 
@@ -463,9 +466,9 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
     if (!why.ok() && conn.responses() == 0) {
       ++consecutive_connect_failures_;
       last_error_ = handshake_failed ? "tls_handshake" : "transport";
-      auto backoff = std::min<int64_t>(
-          options_.reconnect_max.count(),
-          options_.reconnect_base.count() << std::min(consecutive_connect_failures_ - 1, 16));
+      auto backoff = std::min<int64_t>(options_.reconnect_max.count(),
+                                       options_.reconnect_base.count()
+                                           << std::min(consecutive_connect_failures_ - 1, 16));
       reconnect_not_before_ =
           Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(backoff * Jitter()));
       log::Warn("apns: connection failed",

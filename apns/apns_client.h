@@ -50,19 +50,19 @@ struct ApnsClientOptions {
 };
 
 struct PushRequest {
-  std::string token_hex;   // device token, lowercase hex
-  std::string push_magic;  // sent verbatim in {"mdm": ...}; never logged
-  std::string topic;       // empty: the certificate's topic
+  std::string token_hex;    // device token, lowercase hex
+  std::string push_magic;   // sent verbatim in {"mdm": ...}; never logged
+  std::string topic;        // empty: the certificate's topic
   int64_t expiration = -1;  // apns-expiration (Unix seconds); -1 = omit
   int priority = 10;
 };
 
 struct PushResult {
   PushOutcome outcome = PushOutcome::kRetry;
-  int status = 0;            // APNs HTTP status; 0 when none arrived
-  std::string reason;        // APNs reason, or ours: transport, timeout, queue_full, no_certificate,
-                             // certificate_rejected, bad_token, stopped
-  std::string apns_id;       // on every APNs answer
+  int status = 0;       // APNs HTTP status; 0 when none arrived
+  std::string reason;   // APNs reason, or ours: transport, timeout, queue_full, no_certificate,
+                        // certificate_rejected, bad_token, stopped
+  std::string apns_id;  // on every APNs answer
   int64_t timestamp_ms = 0;  // 410: when APNs last knew the token invalid
   int attempts = 0;          // requests sent for this push
 };
@@ -72,8 +72,8 @@ using PushCallback = std::function<void(PushResult)>;
 struct ApnsClientStats {
   uint64_t submitted = 0;  // requests written (attempts, including retries)
   uint64_t delivered = 0;
-  uint64_t failed = 0;   // final non-delivered results
-  uint64_t retried = 0;  // attempts beyond the first (transient failures)
+  uint64_t failed = 0;              // final non-delivered results
+  uint64_t retried = 0;             // attempts beyond the first (transient failures)
   uint64_t resent_unprocessed = 0;  // refused / above GOAWAY: sent again, not an attempt
   size_t queued = 0;
   size_t in_flight = 0;

@@ -80,6 +80,14 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back(Make("apns", "ca_file", "--apns-ca-file", "MDMGW_APNS_CA_FILE",
                    "extra CA to trust for the APNs host (simulators)",
                    StringField([](C& c) -> std::string& { return c.apns.ca_file; })));
+  o.push_back(Make("apns", "connections", "--apns-connections", "MDMGW_APNS_CONNECTIONS",
+                   "HTTP/2 connections in the APNs push pool",
+                   IntField<int>([](C& c) -> int& { return c.apns.connections; }, 1, 64)));
+  o.push_back(
+      Make("apns", "push_timeout_seconds", "--apns-push-timeout-seconds",
+           "MDMGW_APNS_PUSH_TIMEOUT_SECONDS",
+           "seconds from a push request to its final answer, retries included",
+           IntField<int>([](C& c) -> int& { return c.apns.push_timeout_seconds; }, 1, 3600)));
   o.push_back(
       Make("enrollment", "machineinfo_ca_file", "--machineinfo-ca-file",
            "MDMGW_ENROLLMENT_MACHINEINFO_CA_FILE", "extra CA for MachineInfo signers",

@@ -55,6 +55,8 @@ struct UpstreamConfig {
 struct ApnsConfig {
   std::string base_url = "https://api.push.apple.com";
   std::string ca_file;  // Extra CA to trust for the APNs host (simulators). Default: none.
+  int connections = 4;  // HTTP/2 connections in the push pool.
+  int push_timeout_seconds = 60;  // from a push request to its final answer (retries included)
 };
 
 struct EnrollmentConfig {

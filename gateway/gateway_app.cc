@@ -12,6 +12,7 @@
 #include "gateway/handlers/admin_info.h"
 #include "gateway/handlers/apns_admin.h"
 #include "gateway/handlers/health.h"
+#include "gateway/handlers/push_api.h"
 
 namespace mdmgw::gateway {
 namespace {
@@ -101,6 +102,28 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   AddAdminInfoRoutes(*app->router_, *app->store_);
   AddApnsAdminRoutes(*app->router_, *app->push_certs_);
 
+  apns::ApnsClientOptions apns_options;
+  apns_options.base_url = config.apns.base_url;
+  apns_options.ca_file = config.apns.ca_file;
+  apns_options.connections = config.apns.connections;
+  apns_options.push_timeout = Seconds(config.apns.push_timeout_seconds);
+  auto apns_client = apns::ApnsClient::Create(apns_options, &app->registry_);
+  if (!apns_client.ok()) return apns_client.status();
+  app->apns_client_ = std::move(apns_client).value();
+  if (auto active = app->push_certs_->LoadActive(); active.ok()) {
+    MDMGW_RETURN_IF_ERROR(app->apns_client_->SetCertificate(&*active));
+  } else if (!active.status().IsNotFound()) {
+    return active.status().WithContext("loading the stored push certificate");
+  }
+  apns::ApnsClient* client = app->apns_client_.get();
+  app->push_certs_->AddChangeListener([client](const apns::PushCertificate* cert) {
+    Status s = client->SetCertificate(cert);
+    if (!s.ok()) log::Error("apns: new certificate not usable for TLS", {{"error", s.ToString()}});
+  });
+  app->push_service_ =
+      std::make_unique<apns::PushService>(app->store_->enrollments(), *app->apns_client_);
+  AddPushRoutes(*app->router_, *app->push_service_, app->store_->enrollments());
+
   net::ServerOptions options;
   std::string host;
   uint16_t port = 0;
@@ -133,21 +156,46 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
 }
 
 GatewayApp::~GatewayApp() {
+  StopBackground();
   if (server_) server_->Shutdown(std::chrono::milliseconds(0));
+}
+
+void GatewayApp::StopBackground() {
+  {
+    std::lock_guard lock(housekeeping_mu_);
+    stopping_ = true;
+  }
+  housekeeping_cv_.notify_all();
+  if (housekeeping_.joinable()) housekeeping_.join();
+  // Fails queued pushes (their requests get answers) before the server goes away.
+  if (apns_client_) apns_client_->Stop();
 }
 
 Status GatewayApp::Start() {
   MDMGW_RETURN_IF_ERROR(server_->Start());
+  housekeeping_ = std::thread([this] {
+    std::unique_lock lock(housekeeping_mu_);
+    while (!housekeeping_cv_.wait_for(lock, std::chrono::hours(1), [this] { return stopping_; })) {
+      lock.unlock();
+      push_certs_->CheckExpiry();
+      lock.lock();
+    }
+  });
   log::Info("listening", {{"address", config_.server.listen},
                           {"port", server_->port()},
                           {"protocols", "h2, http/1.1"}});
   return Status::Ok();
 }
 
-void GatewayApp::Shutdown() { server_->Shutdown(Seconds(config_.server.shutdown_grace_seconds)); }
+void GatewayApp::Shutdown() {
+  // In-flight requests (pushes included) finish within the grace; then background work stops.
+  server_->Shutdown(Seconds(config_.server.shutdown_grace_seconds));
+  StopBackground();
+}
 
 void GatewayApp::RunUntilSignal() {
   server_->WaitForSignalThenShutdown(Seconds(config_.server.shutdown_grace_seconds));
+  StopBackground();
   log::Info("stopped");
 }
 

@@ -7,11 +7,16 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
+#include "apns/apns_client.h"
 #include "apns/push_cert_service.h"
+#include "apns/push_service.h"
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/secret_box.h"
@@ -49,6 +54,7 @@ class GatewayApp {
   store::Store& store() { return *store_; }
   ApiKeys& api_keys() { return *api_keys_; }
   apns::PushCertService& push_certs() { return *push_certs_; }
+  apns::ApnsClient& apns_client() { return *apns_client_; }
   Router& router() { return *router_; }
   const std::string& tls_cert_file() const { return tls_cert_file_; }
 
@@ -63,6 +69,16 @@ class GatewayApp {
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<ApiKeys> api_keys_;
   std::unique_ptr<apns::PushCertService> push_certs_;
+  // Declared before the server: pushes answer requests, so the client stops first (see
+  // ~GatewayApp) while the server still exists (net::Respond's contract).
+  std::unique_ptr<apns::ApnsClient> apns_client_;
+  std::unique_ptr<apns::PushService> push_service_;
+  // Hourly housekeeping (certificate expiry warnings and metric).
+  std::thread housekeeping_;
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool stopping_ = false;
+  void StopBackground();
   std::unique_ptr<Router> router_;
   std::unique_ptr<net::Server> server_;
 };

@@ -186,9 +186,7 @@ Status H2ClientCodec::Drain(std::string* out) {
 
 void H2ClientCodec::SubmitPing() { nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr); }
 
-void H2ClientCodec::Terminate() {
-  nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
-}
+void H2ClientCodec::Terminate() { nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR); }
 
 uint32_t H2ClientCodec::peer_max_concurrent_streams() const {
   return nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);

@@ -31,7 +31,9 @@ class Connection final : public H2ClientConnection, private H2ClientCodec::Liste
         options_.host, std::to_string(options_.port),
         [self](boost::system::error_code ec, tcp::resolver::results_type results) {
           if (self->state_ != State::kConnecting) return;
-          if (ec) return self->Fail(Status::Unavailable("resolve " + self->options_.host + ": " + ec.message()), false);
+          if (ec)
+            return self->Fail(
+                Status::Unavailable("resolve " + self->options_.host + ": " + ec.message()), false);
           asio::async_connect(self->stream_.next_layer(), results,
                               [self](boost::system::error_code ec, const tcp::endpoint&) {
                                 self->OnTcpConnected(ec);
@@ -115,9 +117,8 @@ class Connection final : public H2ClientConnection, private H2ClientCodec::Liste
     SSL_set_tlsext_host_name(ssl, options_.host.c_str());
     SSL_set1_host(ssl, options_.host.c_str());
     auto self = Self();
-    stream_.async_handshake(asio::ssl::stream_base::client, [self](boost::system::error_code ec) {
-      self->OnHandshake(ec);
-    });
+    stream_.async_handshake(asio::ssl::stream_base::client,
+                            [self](boost::system::error_code ec) { self->OnHandshake(ec); });
   }
 
   void OnHandshake(boost::system::error_code ec) {
@@ -132,8 +133,8 @@ class Connection final : public H2ClientConnection, private H2ClientCodec::Liste
     if (std::string_view(reinterpret_cast<const char*>(alpn), alpn_len) != "h2") {
       return Fail(Status::Unavailable(options_.host + " did not agree to HTTP/2 (ALPN h2)"), false);
     }
-    authority_ = options_.port == 443 ? options_.host
-                                      : options_.host + ":" + std::to_string(options_.port);
+    authority_ =
+        options_.port == 443 ? options_.host : options_.host + ":" + std::to_string(options_.port);
     Status s = codec_.Start();
     if (!s.ok()) return Fail(s, false);
     state_ = State::kOpen;
@@ -145,8 +146,9 @@ class Connection final : public H2ClientConnection, private H2ClientCodec::Liste
 
   void DoRead() {
     auto self = Self();
-    stream_.async_read_some(asio::buffer(read_buf_, sizeof read_buf_),
-                            [self](boost::system::error_code ec, size_t n) { self->OnRead(ec, n); });
+    stream_.async_read_some(
+        asio::buffer(read_buf_, sizeof read_buf_),
+        [self](boost::system::error_code ec, size_t n) { self->OnRead(ec, n); });
   }
 
   void OnRead(boost::system::error_code ec, size_t n) {
@@ -228,12 +230,11 @@ class Connection final : public H2ClientConnection, private H2ClientCodec::Liste
     owner_.OnResponse(*this, tag, std::move(response));
   }
   void OnStreamFailed(uint64_t tag, uint32_t error_code, bool unprocessed) override {
-    owner_.OnStreamFailed(
-        *this, tag,
-        Status::Unavailable(std::string("HTTP/2 stream reset: ") +
-                                nghttp2_http2_strerror(error_code),
-                            unprocessed ? "refused" : "reset"),
-        unprocessed);
+    owner_.OnStreamFailed(*this, tag,
+                          Status::Unavailable(std::string("HTTP/2 stream reset: ") +
+                                                  nghttp2_http2_strerror(error_code),
+                                              unprocessed ? "refused" : "reset"),
+                          unprocessed);
   }
   void OnGoaway(int32_t last_stream_id, uint32_t error_code, std::string debug) override {
     owner_.OnGoaway(*this, last_stream_id, error_code, debug);

@@ -235,10 +235,9 @@ TEST_F(ApnsClientTest, CertificateSwapDuringABurst) {
   StartSim();
   auto client = NewClient(sim_->port);
   auto renewed_files = ca_.IssuePushCert("push2", kTopic);
-  PushCertificate renewed =
-      ParsePemPushCertificate(renewed_files.cert_pem + renewed_files.key_pem, "", "",
-                              std::time(nullptr))
-          .value();
+  PushCertificate renewed = ParsePemPushCertificate(renewed_files.cert_pem + renewed_files.key_pem,
+                                                    "", "", std::time(nullptr))
+                                .value();
   Results results;
   PushAll(*client, results, 0, 5000);
   std::this_thread::sleep_for(20ms);

@@ -87,9 +87,13 @@ int ChildProcess::Stop(std::chrono::milliseconds grace) {
 
 ApnsSimProcess::ApnsSimProcess(const std::string& cert_file, const std::string& key_file,
                                const std::vector<std::string>& extra_args, uint16_t want_port) {
-  std::vector<std::string> argv = {MDMGW_APNS_SIM_PATH, "--listen",
-                                   "127.0.0.1:" + std::to_string(want_port), "--cert", cert_file,
-                                   "--key", key_file};
+  std::vector<std::string> argv = {MDMGW_APNS_SIM_PATH,
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(want_port),
+                                   "--cert",
+                                   cert_file,
+                                   "--key",
+                                   key_file};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process = std::make_unique<ChildProcess>(argv);
   auto doc = nlohmann::json::parse(process->ReadLine(), nullptr, false);
