@@ -25,14 +25,13 @@ using Clock = std::chrono::steady_clock;
 using net::H2ClientConnection;
 
 // One push from Push() to its one callback.
+// Kept small: a burst of N pushes holds N of these while they wait for a stream; the request's
+// path and body are built only when it goes on the wire.
 struct Job {
   PushRequest request;
   PushCallback done;
-  std::string path;
-  std::string body;
   int attempts = 0;
   Clock::time_point created;
-  Clock::time_point sent_at;
   Clock::time_point deadline;
 };
 
@@ -42,12 +41,15 @@ double Jitter() {
   return 0.5 + 0.5 * (static_cast<double>(r) / 4294967295.0);  // [0.5, 1.0]
 }
 
-std::string MdmBody(const std::string& push_magic) {
+void MdmBody(const std::string& push_magic, std::string* out) {
   bool plain = std::all_of(push_magic.begin(), push_magic.end(), [](char c) {
     return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
   });
-  if (plain) return "{\"mdm\":\"" + push_magic + "\"}";
-  return nlohmann::json{{"mdm", push_magic}}.dump();
+  if (plain) {
+    out->assign("{\"mdm\":\"").append(push_magic).append("\"}");
+  } else {
+    *out = nlohmann::json{{"mdm", push_magic}}.dump();
+  }
 }
 
 std::string ReasonOf(std::string_view body) {
@@ -199,8 +201,6 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
     if (ready_.size() + delayed_.size() >= options_.max_queue) {
       return Finish(std::move(job), Result("queue_full", PushOutcome::kRetry));
     }
-    job->path = "/3/device/" + job->request.token_hex;
-    job->body = MdmBody(job->request.push_magic);
     ready_.push_back(std::move(job));
   }
 
@@ -292,21 +292,28 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
         bool used = false;
         while (!ready_.empty() && c->open_streams() < limit) {
           std::unique_ptr<Job>& job = ready_.front();
+          // Built in scratch buffers reused for every request: no allocation per push here.
+          const PushRequest& pr = job->request;
+          path_.assign("/3/device/").append(pr.token_hex);
+          MdmBody(pr.push_magic, &body_);
+          priority_ = std::to_string(pr.priority);
+          size_t nh = 0;
+          headers_[nh++] = {"apns-push-type", "mdm"};
+          headers_[nh++] = {"apns-topic", pr.topic.empty() ? topic_ : pr.topic};
+          headers_[nh++] = {"apns-priority", priority_};
+          if (pr.expiration >= 0) {
+            expiration_ = std::to_string(pr.expiration);
+            headers_[nh++] = {"apns-expiration", expiration_};
+          }
+          headers_[nh++] = {"content-type", "application/json"};
           net::H2ClientRequest req;
-          req.path = job->path;
-          req.body = job->body;
-          req.headers.reserve(5);
-          req.headers.emplace_back("apns-push-type", "mdm");
-          req.headers.emplace_back("apns-topic",
-                                   job->request.topic.empty() ? topic_ : job->request.topic);
-          req.headers.emplace_back("apns-priority", std::to_string(job->request.priority));
-          if (job->request.expiration >= 0)
-            req.headers.emplace_back("apns-expiration", std::to_string(job->request.expiration));
-          req.headers.emplace_back("content-type", "application/json");
+          req.path = path_;
+          req.body = body_;
+          req.headers = headers_;
+          req.header_count = nh;
           Job* raw = job.get();
           if (!c->Submit(std::move(req), reinterpret_cast<uint64_t>(raw))) break;
           ++raw->attempts;
-          raw->sent_at = Clock::now();
           job.release();  // owned by the stream until its one report
           ready_.pop_front();
           ++in_flight_;
@@ -496,6 +503,8 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
   std::vector<std::shared_ptr<H2ClientConnection>> conns_;
   size_t next_conn_ = 0;
   std::deque<std::unique_ptr<Job>> ready_;
+  std::string path_, body_, priority_, expiration_;  // request scratch space
+  net::H2ClientHeader headers_[8];
   std::multimap<Clock::time_point, std::unique_ptr<Job>> delayed_;
   bool retry_armed_ = false;
   Clock::time_point retry_at_;

@@ -1,5 +1,6 @@
 #include "apns/push_service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <unordered_map>
@@ -119,7 +120,16 @@ void PushService::Push(std::vector<std::string> ids,
       batch->FinishOne();
     });
   }
-  if (!pushes.empty()) client_.PushMany(std::move(pushes));
+  // Handed over in slices: the client's queue holds each push once, and no second copy of a large
+  // batch sits in a posted task meanwhile.
+  constexpr size_t kSlice = 1000;
+  for (size_t start = 0; start < pushes.size(); start += kSlice) {
+    size_t end = std::min(pushes.size(), start + kSlice);
+    std::vector<std::pair<PushRequest, PushCallback>> slice(
+        std::make_move_iterator(pushes.begin() + static_cast<std::ptrdiff_t>(start)),
+        std::make_move_iterator(pushes.begin() + static_cast<std::ptrdiff_t>(end)));
+    client_.PushMany(std::move(slice));
+  }
   batch->FinishOne();
 }
 

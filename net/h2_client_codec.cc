@@ -1,5 +1,6 @@
 #include "net/h2_client_codec.h"
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -7,7 +8,8 @@ namespace mdmgw::net {
 
 struct H2ClientCodec::Stream {
   uint64_t tag = 0;
-  H2ClientRequest request;
+  size_t open_index = 0;
+  std::string body;  // capacity kept across reuse
   size_t body_offset = 0;
   H2ClientResponse response;
 };
@@ -72,25 +74,28 @@ struct H2ClientCallbacks {
   static int OnStreamClose(nghttp2_session* session, int32_t id, uint32_t error_code,
                            void* user_data) {
     auto& codec = Codec(user_data);
-    auto it = codec.streams_.find(id);
-    if (it == codec.streams_.end()) return 0;
-    std::unique_ptr<H2ClientCodec::Stream> stream = std::move(it->second);
-    codec.streams_.erase(it);
+    H2ClientCodec::Stream* stream = StreamOf(session, id);
+    if (stream == nullptr) return 0;
     nghttp2_session_set_stream_user_data(session, id, nullptr);
-    if (error_code == NGHTTP2_NO_ERROR && stream->response.status != 0) {
-      codec.listener_.OnResponse(stream->tag, std::move(stream->response));
+    uint64_t tag = stream->tag;
+    bool complete = error_code == NGHTTP2_NO_ERROR && stream->response.status != 0;
+    H2ClientResponse response;
+    if (complete) response = std::move(stream->response);
+    codec.Release(stream);
+    if (complete) {
+      codec.listener_.OnResponse(tag, std::move(response));
       return 0;
     }
     bool unprocessed = error_code == NGHTTP2_REFUSED_STREAM ||
                        (codec.goaway_received_ && id > codec.goaway_last_stream_id_);
-    codec.listener_.OnStreamFailed(stream->tag, error_code, unprocessed);
+    codec.listener_.OnStreamFailed(tag, error_code, unprocessed);
     return 0;
   }
 
   static ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
                           uint32_t* data_flags, nghttp2_data_source* source, void*) {
     auto* stream = static_cast<H2ClientCodec::Stream*>(source->ptr);
-    const std::string& body = stream->request.body;
+    const std::string& body = stream->body;
     size_t n = std::min(length, body.size() - stream->body_offset);
     std::memcpy(buf, body.data() + stream->body_offset, n);
     stream->body_offset += n;
@@ -129,37 +134,66 @@ Status H2ClientCodec::Start() {
   return Status::Ok();
 }
 
-Result<int32_t> H2ClientCodec::Submit(H2ClientRequest request, uint64_t tag) {
+H2ClientCodec::Stream* H2ClientCodec::Acquire() {
+  Stream* stream;
+  if (!spare_.empty()) {
+    stream = spare_.back();
+    spare_.pop_back();
+  } else {
+    all_.push_back(std::make_unique<Stream>());
+    stream = all_.back().get();
+  }
+  stream->open_index = open_.size();
+  open_.push_back(stream);
+  return stream;
+}
+
+void H2ClientCodec::Release(Stream* stream) {
+  Stream* last = open_.back();
+  open_[stream->open_index] = last;
+  last->open_index = stream->open_index;
+  open_.pop_back();
+  stream->response.status = 0;
+  stream->response.headers.clear();
+  stream->response.body.clear();
+  stream->body_offset = 0;
+  spare_.push_back(stream);
+}
+
+Result<int32_t> H2ClientCodec::Submit(const H2ClientRequest& r, uint64_t tag) {
   if (goaway_received_) return Status::Unavailable("the server sent GOAWAY", "goaway");
-  auto stream = std::make_unique<Stream>();
-  stream->tag = tag;
-  stream->request = std::move(request);
-  const H2ClientRequest& r = stream->request;
-  std::string length = std::to_string(r.body.size());
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(r.headers.size() + 6);
-  auto add = [&nva](std::string_view n, std::string_view v) {
-    // NO_COPY flags are not used: nghttp2 copies names and values into its own buffers, which
-    // keeps |request| free to move.
-    nva.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
-                   reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
-                   NGHTTP2_NV_FLAG_NONE});
+  // nghttp2 copies names and values (NGHTTP2_NV_FLAG_NONE) before returning; the body is ours.
+  nghttp2_nv nva[32];
+  if (r.header_count + 5 > sizeof(nva) / sizeof(nva[0])) {
+    return Status::InvalidArgument("too many request headers");
+  }
+  size_t n = 0;
+  auto add = [&nva, &n](std::string_view name, std::string_view value) {
+    nva[n++] = {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                value.size(), NGHTTP2_NV_FLAG_NONE};
   };
+  char length[24];
+  int length_len = std::snprintf(length, sizeof length, "%zu", r.body.size());
   add(":method", r.method);
   add(":scheme", "https");
   add(":authority", r.authority);
   add(":path", r.path);
-  for (const auto& [n, v] : r.headers) add(n, v);
-  if (!r.body.empty()) add("content-length", length);
+  for (size_t i = 0; i < r.header_count; ++i) add(r.headers[i].name, r.headers[i].value);
+  if (!r.body.empty())
+    add("content-length", std::string_view(length, static_cast<size_t>(length_len)));
+  Stream* stream = Acquire();
+  stream->tag = tag;
+  stream->body.assign(r.body);
   nghttp2_data_provider provider{};
-  provider.source.ptr = stream.get();
+  provider.source.ptr = stream;
   provider.read_callback = H2ClientCallbacks::ReadBody;
-  int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
-                                      r.body.empty() ? nullptr : &provider, stream.get());
+  int32_t id = nghttp2_submit_request(session_, nullptr, nva, n,
+                                      r.body.empty() ? nullptr : &provider, stream);
   if (id < 0) {
+    Release(stream);
     return Status::Unavailable(std::string("HTTP/2 submit: ") + nghttp2_strerror(id));
   }
-  streams_[id] = std::move(stream);
   return id;
 }
 
@@ -198,8 +232,8 @@ bool H2ClientCodec::Finished() const {
 
 std::vector<uint64_t> H2ClientCodec::OpenTags() const {
   std::vector<uint64_t> tags;
-  tags.reserve(streams_.size());
-  for (const auto& [id, stream] : streams_) tags.push_back(stream->tag);
+  tags.reserve(open_.size());
+  for (const Stream* stream : open_) tags.push_back(stream->tag);
   return tags;
 }
 

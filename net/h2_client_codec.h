@@ -24,13 +24,20 @@
 
 namespace mdmgw::net {
 
+// Views only: Submit() copies what it needs (nghttp2 copies the header block, the codec copies
+// the body into a pooled stream buffer), so callers can build requests in reused scratch space and
+// a steady stream of requests allocates nothing per request on this side.
+struct H2ClientHeader {
+  std::string_view name;  // lowercase
+  std::string_view value;
+};
 struct H2ClientRequest {
-  std::string method = "POST";
-  std::string path;
-  std::string authority;
-  // Lowercase names; values sent as given.
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string_view method = "POST";
+  std::string_view path;
+  std::string_view authority;
+  const H2ClientHeader* headers = nullptr;
+  size_t header_count = 0;
+  std::string_view body;
 };
 
 struct H2ClientResponse {
@@ -68,7 +75,7 @@ class H2ClientCodec {
   // Queues the client connection preface and our SETTINGS. Call once, first.
   Status Start();
   // Queues a request; the stream id, or an error (e.g. after GOAWAY: no new streams allowed).
-  Result<int32_t> Submit(H2ClientRequest request, uint64_t tag);
+  Result<int32_t> Submit(const H2ClientRequest& request, uint64_t tag);
   // Consumes peer bytes. Non-OK: the connection is broken; Drain() what is pending and close.
   Status Receive(const uint8_t* data, size_t len);
   // Appends all bytes ready to send to |out|.
@@ -80,7 +87,7 @@ class H2ClientCodec {
   // The server's current SETTINGS_MAX_CONCURRENT_STREAMS (100 until its SETTINGS arrive, as
   // nghttp2 assumes).
   uint32_t peer_max_concurrent_streams() const;
-  size_t open_streams() const { return streams_.size(); }
+  size_t open_streams() const { return open_.size(); }
   bool goaway_received() const { return goaway_received_; }
   // True when nothing remains to read or write (after GOAWAY both ways, all streams done).
   bool Finished() const;
@@ -93,7 +100,11 @@ class H2ClientCodec {
 
   Listener& listener_;
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+  std::vector<Stream*> open_;                 // each open stream knows its index here (swap-remove)
+  std::vector<std::unique_ptr<Stream>> all_;  // owns every stream object ever made
+  std::vector<Stream*> spare_;                // closed ones, reused with their buffers
+  Stream* Acquire();
+  void Release(Stream* stream);
   bool goaway_received_ = false;
   int32_t goaway_last_stream_id_ = -1;
 };

@@ -44,7 +44,7 @@ class Connection final : public H2ClientConnection, private H2ClientCodec::Liste
   bool Submit(H2ClientRequest request, uint64_t tag) override {
     if (!accepting()) return false;
     request.authority = authority_;
-    auto id = codec_.Submit(std::move(request), tag);
+    auto id = codec_.Submit(request, tag);
     return id.ok();
   }
 

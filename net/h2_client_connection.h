@@ -62,6 +62,7 @@ class H2ClientConnection : public std::enable_shared_from_this<H2ClientConnectio
   virtual void Connect() = 0;
   // Queues a request; bytes go out at the next Flush(). False when the connection cannot take it
   // (not connected, GOAWAY received, closing).
+  // |request.authority| is filled in by the connection.
   virtual bool Submit(H2ClientRequest request, uint64_t tag) = 0;
   virtual void Flush() = 0;
   // Stops taking requests and closes once the open streams have finished.

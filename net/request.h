@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,7 +48,8 @@ struct Request {
   std::string body;
   Protocol protocol = Protocol::kHttp2;
   std::string remote_address;  // "ip:port"
-  std::optional<PeerCertificate> peer_certificate;
+  // Shared by every request of the connection (no per-request copy of the DER).
+  std::shared_ptr<const PeerCertificate> peer_certificate;
 
   // Filled by the router: {name} segments of the matched route, and the route's pattern
   // (the metrics label, so paths with ids do not explode label cardinality).

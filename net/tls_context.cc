@@ -109,12 +109,12 @@ std::string SelectedAlpn(const SSL* ssl) {
   return std::string(reinterpret_cast<const char*>(data), len);
 }
 
-std::optional<PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_configured) {
+std::shared_ptr<const PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_configured) {
   crypto::X509Ptr cert(SSL_get1_peer_certificate(ssl));
-  if (!cert) return std::nullopt;
+  if (!cert) return nullptr;
   PeerCertificate out;
   int len = i2d_X509(cert.get(), nullptr);
-  if (len <= 0) return std::nullopt;
+  if (len <= 0) return nullptr;
   out.der.resize(static_cast<size_t>(len));
   auto* p = reinterpret_cast<unsigned char*>(out.der.data());
   i2d_X509(cert.get(), &p);
@@ -124,7 +124,7 @@ std::optional<PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_co
     out.verify_error =
         ca_configured ? X509_verify_cert_error_string(result) : "no devices CA configured";
   }
-  return out;
+  return std::make_shared<const PeerCertificate>(std::move(out));
 }
 
 }  // namespace mdmgw::net

@@ -36,6 +36,6 @@ Result<std::shared_ptr<asio::ssl::context>> MakeClientH2TlsContext(const TlsClie
 std::string SelectedAlpn(const SSL* ssl);
 
 // The peer's certificate after the handshake, if it sent one.
-std::optional<PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_configured);
+std::shared_ptr<const PeerCertificate> CapturePeerCertificate(const SSL* ssl, bool ca_configured);
 
 }  // namespace mdmgw::net

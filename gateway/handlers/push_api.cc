@@ -14,14 +14,14 @@ constexpr uint64_t kPushBodyLimit = 4 << 20;  // 50,000 ids of ~60 bytes
 Status Bad(std::string msg) { return Status::InvalidArgument(std::move(msg), "bad_request"); }
 
 nlohmann::json DeviceJson(const store::EnrollmentRecord& r) {
-  nlohmann::json push = {{"token_present", !r.push_token_hex.empty()},
-                         // A prefix is enough to tell tokens apart; the whole token stays private.
-                         {"token_prefix", r.push_token_hex.substr(0, 8)},
-                         {"push_magic_present", !r.push_magic.empty()},
-                         {"token_updated_at_ms", r.token_updated_at_ms},
-                         {"token_invalid_at_ms", r.token_invalid_at_ms
-                                                     ? nlohmann::json(*r.token_invalid_at_ms)
-                                                     : nlohmann::json(nullptr)}};
+  nlohmann::json push = {
+      {"token_present", !r.push_token_hex.empty()},
+      // A prefix is enough to tell tokens apart; the whole token stays private.
+      {"token_prefix", r.push_token_hex.substr(0, 8)},
+      {"push_magic_present", !r.push_magic.empty()},
+      {"token_updated_at_ms", r.token_updated_at_ms},
+      {"token_invalid_at_ms",
+       r.token_invalid_at_ms ? nlohmann::json(*r.token_invalid_at_ms) : nlohmann::json(nullptr)}};
   return {{"id", r.id},
           {"device_id", r.device_id},
           {"type", r.type},
@@ -40,8 +40,9 @@ void RunPush(apns::PushService& pushes, std::vector<std::string> ids, bool nanom
     if (nanomdm_form) {
       nlohmann::json status = nlohmann::json::object();
       for (const auto& r : results) {
-        status[r.id] = r.delivered ? nlohmann::json{{"push_result", r.apns_id}}
-                                   : nlohmann::json{{"push_error", r.error_code + ": " + r.message}};
+        status[r.id] = r.delivered
+                           ? nlohmann::json{{"push_result", r.apns_id}}
+                           : nlohmann::json{{"push_error", r.error_code + ": " + r.message}};
       }
       return respond(net::Response::Json(200, {{"status", status}}));
     }
@@ -56,9 +57,9 @@ void RunPush(apns::PushService& pushes, std::vector<std::string> ids, bool nanom
       }
       list.push_back(std::move(item));
     }
-    respond(net::Response::Json(200, {{"results", list},
-                                      {"delivered", delivered},
-                                      {"failed", results.size() - delivered}}));
+    respond(net::Response::Json(
+        200,
+        {{"results", list}, {"delivered", delivered}, {"failed", results.size() - delivered}}));
   });
 }
 
@@ -99,9 +100,8 @@ void AddPushRoutes(Router& router, apns::PushService& pushes, store::EnrollmentS
         }
         if (ids.empty()) return respond(ErrorResponse(Bad("enrollment_ids is empty")));
         if (ids.size() > apns::PushService::kMaxIdsPerCall) {
-          return respond(ErrorResponse(
-              Status::TooLarge("at most " + std::to_string(apns::PushService::kMaxIdsPerCall) +
-                               " ids per call")));
+          return respond(ErrorResponse(Status::TooLarge(
+              "at most " + std::to_string(apns::PushService::kMaxIdsPerCall) + " ids per call")));
         }
         RunPush(pushes, std::move(ids), false, std::move(respond));
       },
@@ -118,22 +118,22 @@ void AddPushRoutes(Router& router, apns::PushService& pushes, store::EnrollmentS
   router.Add("GET", "/v1/push/{ids}", nano, admin);
   router.Add("POST", "/v1/push/{ids}", nano, admin);
 
-  router.Add("GET", "/api/v1/devices", [&enrollments](const net::Request& request,
-                                                      net::Respond respond) {
-    int limit = 100;
-    if (auto l = request.QueryParam("limit")) {
-      limit = std::atoi(l->c_str());
-      if (limit < 1 || limit > 1000)
-        return respond(ErrorResponse(Bad("limit must be between 1 and 1000")));
-    }
-    auto list = enrollments.ListEnrollments(request.QueryParam("after").value_or(""), limit);
-    if (!list.ok()) return respond(ErrorResponse(list.status()));
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& r : *list) items.push_back(DeviceJson(r));
-    nlohmann::json body = {{"devices", items}};
-    if (static_cast<int>(list->size()) == limit) body["next_after"] = list->back().id;
-    respond(net::Response::Json(200, body));
-  });
+  router.Add(
+      "GET", "/api/v1/devices", [&enrollments](const net::Request& request, net::Respond respond) {
+        int limit = 100;
+        if (auto l = request.QueryParam("limit")) {
+          limit = std::atoi(l->c_str());
+          if (limit < 1 || limit > 1000)
+            return respond(ErrorResponse(Bad("limit must be between 1 and 1000")));
+        }
+        auto list = enrollments.ListEnrollments(request.QueryParam("after").value_or(""), limit);
+        if (!list.ok()) return respond(ErrorResponse(list.status()));
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& r : *list) items.push_back(DeviceJson(r));
+        nlohmann::json body = {{"devices", items}};
+        if (static_cast<int>(list->size()) == limit) body["next_after"] = list->back().id;
+        respond(net::Response::Json(200, body));
+      });
   router.Add("GET", "/api/v1/devices/{id}",
              [&enrollments](const net::Request& request, net::Respond respond) {
                auto id = net::PercentDecode(request.PathParam("id").value_or(""), false);
@@ -141,42 +141,43 @@ void AddPushRoutes(Router& router, apns::PushService& pushes, store::EnrollmentS
                if (!r.ok()) return respond(ErrorResponse(r.status()));
                respond(net::Response::Json(200, DeviceJson(*r)));
              });
-  router.Add("PUT", "/api/v1/devices/{id}", [&enrollments](const net::Request& request,
-                                                           net::Respond respond) {
-    auto id = net::PercentDecode(request.PathParam("id").value_or(""), false);
-    if (!id || id->empty()) return respond(ErrorResponse(Bad("bad enrollment id")));
-    auto doc = nlohmann::json::parse(request.body, nullptr, false);
-    if (!doc.is_object()) return respond(ErrorResponse(Bad("the body must be a JSON object")));
-    store::EnrollmentRecord r;
-    try {
-      r.id = *id;
-      r.device_id = doc.value("device_id", *id);
-      r.type = doc.value("type", std::string("Device"));
-      r.topic = doc.value("topic", std::string());
-      r.push_token_hex = doc.value("push_token_hex", std::string());
-      r.push_magic = doc.value("push_magic", std::string());
-    } catch (const nlohmann::json::exception&) {
-      return respond(ErrorResponse(Bad("fields must be strings")));
-    }
-    std::transform(r.push_token_hex.begin(), r.push_token_hex.end(), r.push_token_hex.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!apns::IsValidDeviceToken(r.push_token_hex))
-      return respond(ErrorResponse(Bad("push_token_hex must be the device token in hex")));
-    if (r.push_magic.empty()) return respond(ErrorResponse(Bad("push_magic is required")));
-    if (r.topic.rfind("com.apple.mgmt.", 0) != 0)
-      return respond(ErrorResponse(Bad("topic must be the MDM topic (com.apple.mgmt.…)")));
-    auto now = Clock::System().Now();
-    r.token_updated_at_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    auto existing = enrollments.GetEnrollment(r.id);
-    r.updated_at = Clock::System().NowUnixSeconds();
-    r.created_at = existing.ok() ? existing->created_at : r.updated_at;
-    Status s = enrollments.PutEnrollment(r);
-    if (!s.ok()) return respond(ErrorResponse(s));
-    auto stored = enrollments.GetEnrollment(r.id);
-    if (!stored.ok()) return respond(ErrorResponse(stored.status()));
-    respond(net::Response::Json(existing.ok() ? 200 : 201, DeviceJson(*stored)));
-  });
+  router.Add(
+      "PUT", "/api/v1/devices/{id}",
+      [&enrollments](const net::Request& request, net::Respond respond) {
+        auto id = net::PercentDecode(request.PathParam("id").value_or(""), false);
+        if (!id || id->empty()) return respond(ErrorResponse(Bad("bad enrollment id")));
+        auto doc = nlohmann::json::parse(request.body, nullptr, false);
+        if (!doc.is_object()) return respond(ErrorResponse(Bad("the body must be a JSON object")));
+        store::EnrollmentRecord r;
+        try {
+          r.id = *id;
+          r.device_id = doc.value("device_id", *id);
+          r.type = doc.value("type", std::string("Device"));
+          r.topic = doc.value("topic", std::string());
+          r.push_token_hex = doc.value("push_token_hex", std::string());
+          r.push_magic = doc.value("push_magic", std::string());
+        } catch (const nlohmann::json::exception&) {
+          return respond(ErrorResponse(Bad("fields must be strings")));
+        }
+        std::transform(r.push_token_hex.begin(), r.push_token_hex.end(), r.push_token_hex.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (!apns::IsValidDeviceToken(r.push_token_hex))
+          return respond(ErrorResponse(Bad("push_token_hex must be the device token in hex")));
+        if (r.push_magic.empty()) return respond(ErrorResponse(Bad("push_magic is required")));
+        if (r.topic.rfind("com.apple.mgmt.", 0) != 0)
+          return respond(ErrorResponse(Bad("topic must be the MDM topic (com.apple.mgmt.…)")));
+        auto now = Clock::System().Now();
+        r.token_updated_at_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+        auto existing = enrollments.GetEnrollment(r.id);
+        r.updated_at = Clock::System().NowUnixSeconds();
+        r.created_at = existing.ok() ? existing->created_at : r.updated_at;
+        Status s = enrollments.PutEnrollment(r);
+        if (!s.ok()) return respond(ErrorResponse(s));
+        auto stored = enrollments.GetEnrollment(r.id);
+        if (!stored.ok()) return respond(ErrorResponse(stored.status()));
+        respond(net::Response::Json(existing.ok() ? 200 : 201, DeviceJson(*stored)));
+      });
 }
 
 }  // namespace mdmgw::gateway

@@ -82,8 +82,9 @@ TEST_F(PushApiTest, PushWithoutCertificateSaysSo) {
 TEST_F(PushApiTest, UploadImportPushAnd410) {
   ASSERT_EQ(Call("PUT", "/api/v1/apns/certificate", push_.cert_pem + push_.key_pem).status, 200);
   ImportDevices(5);
-  auto r = Call("POST", "/api/v1/push",
-                R"({"enrollment_ids":["UDID-0","UDID-1","UDID-2","UDID-3","UDID-4","ghost","UDID-0"]})");
+  auto r =
+      Call("POST", "/api/v1/push",
+           R"({"enrollment_ids":["UDID-0","UDID-1","UDID-2","UDID-3","UDID-4","ghost","UDID-0"]})");
   ASSERT_EQ(r.status, 200) << r.body;
   auto body = nlohmann::json::parse(r.body);
   EXPECT_EQ(body["delivered"], 4);

@@ -90,7 +90,7 @@ class TestHandler : public RequestHandler {
           {"body_size", req->body.size()},
           {"protocol", req->protocol == Protocol::kHttp2 ? "h2" : "http/1.1"},
           {"x_test", std::string(req->headers.Get("x-test").value_or(""))},
-          {"peer_cert", req->peer_certificate.has_value()},
+          {"peer_cert", req->peer_certificate != nullptr},
           {"verified", req->peer_certificate ? req->peer_certificate->verified : false},
           {"remote_is_loopback", req->remote_address.rfind("127.0.0.1:", 0) == 0}};
       if (req->body.size() < 64) j["body"] = req->body;
