@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -169,12 +170,22 @@ Result<PushCertificate> Validate(X509* cert, const std::vector<X509Ptr>& chain, 
   return out;
 }
 
+// Loaded once and kept for the process's life (the handles stay reachable from these statics).
+OSSL_PROVIDER* g_legacy_provider = nullptr;
+OSSL_PROVIDER* g_default_provider = nullptr;
+
 void LoadLegacyProviderOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
     // Loading any provider explicitly stops OpenSSL from loading "default" implicitly, so both.
-    OSSL_PROVIDER_load(nullptr, "legacy");
-    OSSL_PROVIDER_load(nullptr, "default");
+    g_legacy_provider = OSSL_PROVIDER_load(nullptr, "legacy");
+    g_default_provider = OSSL_PROVIDER_load(nullptr, "default");
+    // Unloaded before OpenSSL's own exit cleanup (atexit runs in reverse order), so the legacy
+    // module's state is freed rather than left behind when OpenSSL unmaps it.
+    std::atexit([] {
+      if (g_legacy_provider != nullptr) OSSL_PROVIDER_unload(g_legacy_provider);
+      if (g_default_provider != nullptr) OSSL_PROVIDER_unload(g_default_provider);
+    });
   });
 }
 
