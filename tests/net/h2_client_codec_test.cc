@@ -59,11 +59,13 @@ class H2ClientCodecTest : public ::testing::Test {
       std::string c2s, s2c;
       ASSERT_TRUE(client_->Drain(&c2s).ok());
       if (!c2s.empty()) {
-        ASSERT_TRUE(server_->Receive(reinterpret_cast<const uint8_t*>(c2s.data()), c2s.size()).ok());
+        ASSERT_TRUE(
+            server_->Receive(reinterpret_cast<const uint8_t*>(c2s.data()), c2s.size()).ok());
       }
       ASSERT_TRUE(server_->Drain(&s2c).ok());
       if (!s2c.empty()) {
-        ASSERT_TRUE(client_->Receive(reinterpret_cast<const uint8_t*>(s2c.data()), s2c.size()).ok());
+        ASSERT_TRUE(
+            client_->Receive(reinterpret_cast<const uint8_t*>(s2c.data()), s2c.size()).ok());
       }
       if (c2s.empty() && s2c.empty()) return;
     }
