@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "gateway/handlers/admin_info.h"
 #include "gateway/handlers/apns_admin.h"
+#include "gateway/handlers/dep_admin.h"
 #include "gateway/handlers/health.h"
 #include "gateway/handlers/push_api.h"
 
@@ -123,6 +124,9 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->push_service_ =
       std::make_unique<apns::PushService>(app->store_->enrollments(), *app->apns_client_);
   AddPushRoutes(*app->router_, *app->push_service_, app->store_->enrollments());
+  app->dep_servers_ = std::make_unique<dep::DepServerService>(app->store_->dep(), *app->secret_box_,
+                                                              Clock::System());
+  AddDepAdminRoutes(*app->router_, *app->dep_servers_);
 
   net::ServerOptions options;
   std::string host;

@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/secret_box.h"
+#include "dep/dep_server_service.h"
 #include "gateway/api_keys.h"
 #include "gateway/metrics.h"
 #include "gateway/router.h"
@@ -73,6 +74,7 @@ class GatewayApp {
   // ~GatewayApp) while the server still exists (net::Respond's contract).
   std::unique_ptr<apns::ApnsClient> apns_client_;
   std::unique_ptr<apns::PushService> push_service_;
+  std::unique_ptr<dep::DepServerService> dep_servers_;
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;
   std::mutex housekeeping_mu_;

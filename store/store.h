@@ -7,13 +7,14 @@
 
 #include "common/result.h"
 #include "store/api_key_store.h"
+#include "store/dep_store.h"
 #include "store/enrollment_store.h"
 #include "store/push_cert_store.h"
 #include "store/sql_database.h"
 
 namespace mdmgw::store {
 
-class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore {
+class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, public DepStore {
  public:
   // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending
   // migrations.
@@ -30,6 +31,7 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore {
   ApiKeyStore& api_keys() { return *this; }
   PushCertStore& push_certs() { return *this; }
   EnrollmentStore& enrollments() { return *this; }
+  DepStore& dep() { return *this; }
 
   // ApiKeyStore
   Status CreateApiKey(const ApiKeyRecord& record) override;
@@ -54,6 +56,12 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore {
   Result<std::vector<EnrollmentRecord>> ListEnrollments(const std::string& after,
                                                         int limit) override;
   Result<bool> MarkPushTokenInvalid(const std::string& id, int64_t apns_timestamp_ms) override;
+
+  // DepStore
+  Status PutDepServer(const DepServerRecord& record) override;
+  Result<DepServerRecord> GetDepServer(const std::string& name) override;
+  Result<std::vector<DepServerRecord>> ListDepServers() override;
+  Status DeleteDepServer(const std::string& name) override;
 
  private:
   std::unique_ptr<SqlDatabase> db_;

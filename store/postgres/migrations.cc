@@ -47,6 +47,24 @@ CREATE TABLE enrollments (
 );
 CREATE INDEX enrollments_device_id ON enrollments (device_id);
 )sql"},
+      {3, "DEP servers", R"sql(
+CREATE TABLE dep_servers (
+  name TEXT PRIMARY KEY,
+  base_url TEXT NOT NULL,
+  sync_interval_seconds BIGINT NOT NULL,
+  cert_pem TEXT NOT NULL,
+  sealed_key BYTEA NOT NULL,
+  consumer_key TEXT NOT NULL,
+  sealed_token BYTEA NOT NULL,
+  token_expiry BIGINT NOT NULL,
+  token_uploaded_at BIGINT NOT NULL,
+  server_uuid TEXT NOT NULL,
+  server_name TEXT NOT NULL,
+  org_name TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

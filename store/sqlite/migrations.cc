@@ -47,6 +47,24 @@ CREATE TABLE enrollments (
 );
 CREATE INDEX enrollments_device_id ON enrollments (device_id);
 )sql"},
+      {3, "DEP servers", R"sql(
+CREATE TABLE dep_servers (
+  name TEXT PRIMARY KEY,
+  base_url TEXT NOT NULL,
+  sync_interval_seconds INTEGER NOT NULL,
+  cert_pem TEXT NOT NULL,
+  sealed_key BLOB NOT NULL,
+  consumer_key TEXT NOT NULL,
+  sealed_token BLOB NOT NULL,
+  token_expiry INTEGER NOT NULL,
+  token_uploaded_at INTEGER NOT NULL,
+  server_uuid TEXT NOT NULL,
+  server_name TEXT NOT NULL,
+  org_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

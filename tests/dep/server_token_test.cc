@@ -3,55 +3,26 @@
 #include "dep/server_token.h"
 
 #include <gtest/gtest.h>
-#include <openssl/cms.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <ctime>
+
+#include "tests/support/dep_token.h"
 
 namespace mdmgw::dep {
 namespace {
 
-constexpr char kJson[] =
-    R"({"consumer_key":"CK_48dd68d198350f51258e885ce9a5c37ab7f98543c4a697323d75682a6c10a32501cb2470",)"
-    R"("consumer_secret":"CS_34c7b2b531a600d99a0e0fa4c6a3bbcf1ec1e5d6",)"
-    R"("access_token":"AT_O8473841760O4d4ed4c2e1e0fd7e7a1a8d1e8ed5d0e6c5d0c1ccO1571954",)"
-    R"("access_secret":"AS_b56ad5d0b4ce8c2ba3c6b7a0e0d4c0d1e2f3a4b5",)"
-    R"("access_token_expiry":"2099-09-16T17:21:34Z"})";
-
-// What Apple's portal produces: S/MIME enveloped data to |cert_pem| around a MIME text part.
-std::string MakeP7m(const std::string& cert_pem, const std::string& inner, bool crlf) {
-  BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
-  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-  STACK_OF(X509)* certs = sk_X509_new_null();
-  sk_X509_push(certs, cert);
-  BIO* in = BIO_new_mem_buf(inner.data(), static_cast<int>(inner.size()));
-  CMS_ContentInfo* cms = CMS_encrypt(certs, in, EVP_aes_256_cbc(), CMS_BINARY);
-  BIO* out = BIO_new(BIO_s_mem());
-  SMIME_write_CMS(out, cms, nullptr, CMS_BINARY);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(out, &data);
-  std::string text(data, static_cast<size_t>(len));
-  CMS_ContentInfo_free(cms);
-  BIO_free(out);
-  BIO_free(in);
-  sk_X509_pop_free(certs, X509_free);
-  BIO_free(cb);
-  std::string normalized;
-  for (char c : text) {
-    if (c == '\r') continue;
-    if (c == '\n' && crlf) normalized += '\r';
-    normalized += c;
-  }
-  return normalized;
-}
+constexpr char kConsumerKey[] =
+    "CK_48dd68d198350f51258e885ce9a5c37ab7f98543c4a697323d75682a6c10a32501cb2470";
 
 std::string Inner(bool crlf, bool markers_on_json_line) {
-  std::string nl = crlf ? "\r\n" : "\n";
-  std::string body = markers_on_json_line
-                         ? "-----BEGIN MESSAGE-----" + std::string(kJson) + "-----END MESSAGE-----"
-                         : "-----BEGIN MESSAGE-----" + nl + kJson + nl + "-----END MESSAGE-----";
-  return "Content-Type: text/plain;charset=UTF-8" + nl + "Content-Transfer-Encoding: 7bit" + nl +
-         nl + body + nl;
+  return testing::DepTokenPlaintext(kConsumerKey, "2099-09-16T17:21:34Z", crlf,
+                                    markers_on_json_line);
+}
+
+std::string MakeP7m(const std::string& cert_pem, const std::string& inner, bool crlf) {
+  return testing::MakeDepP7m(cert_pem, inner, crlf);
 }
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -78,8 +49,7 @@ TEST(ServerTokenTest, DecryptsCrlfAndLfWithMarkersEitherWay) {
       auto token = DecryptServerToken(p7m, id.cert_pem, id.key_pem, Now());
       ASSERT_TRUE(token.ok()) << "crlf=" << crlf << " same_line=" << same_line << ": "
                               << token.status().ToString();
-      EXPECT_EQ(token->consumer_key,
-                "CK_48dd68d198350f51258e885ce9a5c37ab7f98543c4a697323d75682a6c10a32501cb2470");
+      EXPECT_EQ(token->consumer_key, kConsumerKey);
       EXPECT_EQ(token->access_secret.Expose(), "AS_b56ad5d0b4ce8c2ba3c6b7a0e0d4c0d1e2f3a4b5");
       EXPECT_EQ(token->access_token_expiry, 4093262494);
     }

@@ -260,6 +260,38 @@ TEST_P(StoreConformanceTest, EnrollmentsAndPushTokenInvalidation) {
   EXPECT_TRUE(store_->GetEnrollment("nobody").status().IsNotFound());
 }
 
+TEST_P(StoreConformanceTest, DepServersRoundTrip) {
+  EXPECT_TRUE(store_->GetDepServer("main").status().IsNotFound());
+  DepServerRecord r;
+  r.name = "main";
+  r.base_url = "https://mdmenrollment.apple.com";
+  r.cert_pem = "pem";
+  r.sealed_key = std::string("\x01\x00\xff", 3);
+  r.created_at = r.updated_at = 5;
+  ASSERT_TRUE(store_->PutDepServer(r).ok());
+  DepServerRecord other = r;
+  other.name = "a-second";
+  ASSERT_TRUE(store_->PutDepServer(other).ok());
+  r.consumer_key = "CK_1";
+  r.sealed_token = "sealed";
+  r.token_expiry = 1900000000;
+  r.server_uuid = "uuid";
+  r.sync_interval_seconds = 600;
+  ASSERT_TRUE(store_->PutDepServer(r).ok());
+  auto got = store_->GetDepServer("main");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->sealed_key, std::string("\x01\x00\xff", 3));
+  EXPECT_EQ(got->consumer_key, "CK_1");
+  EXPECT_EQ(got->token_expiry, 1900000000);
+  EXPECT_EQ(got->sync_interval_seconds, 600);
+  auto list = store_->ListDepServers();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "a-second");
+  ASSERT_TRUE(store_->DeleteDepServer("main").ok());
+  EXPECT_TRUE(store_->DeleteDepServer("main").IsNotFound());
+}
+
 TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {
   ASSERT_TRUE(store_->CreateApiKey(Key("before", "h-before")).ok());
   Status s = store_->database().Transaction([&]() -> Status {

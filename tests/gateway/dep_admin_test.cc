@@ -1,0 +1,115 @@
+// DEP server administration on the assembled gateway: create, certificate download, .p7m token
+// upload (made for that certificate the way ABM makes it), list, and each refusal.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "gateway/gateway_app.h"
+#include "tests/support/dep_token.h"
+#include "tests/support/test_pki.h"
+#include "tests/support/tls_test_client.h"
+
+namespace mdmgw::gateway {
+namespace {
+
+using mdmgw::testing::H2Request;
+
+class DepAdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.data_dir = dir_.File("var");
+    config_.server.listen = "127.0.0.1:0";
+    config_.server.threads = 1;
+    auto app = GatewayApp::Create(config_, [](const char*) -> const char* { return nullptr; });
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(app).value();
+    ASSERT_TRUE(app_->Start().ok());
+    key_ = app_->api_keys().Create("admin")->key.Expose();
+  }
+  mdmgw::testing::H2TestClient::Stream Call(const std::string& method, const std::string& path,
+                                            const std::string& body = "") {
+    return H2Request(app_->port(), method, path, {{"authorization", "Bearer " + key_}}, body);
+  }
+  static std::string Code(const mdmgw::testing::H2TestClient::Stream& s) {
+    auto doc = nlohmann::json::parse(s.body, nullptr, false);
+    return doc.is_object() && doc.contains("error") ? doc["error"]["code"].get<std::string>() : "";
+  }
+
+  mdmgw::testing::TempDir dir_;
+  GatewayConfig config_;
+  std::unique_ptr<GatewayApp> app_;
+  std::string key_;
+};
+
+TEST_F(DepAdminTest, CertificateThenTokenThenList) {
+  auto created = Call("PUT", "/api/v1/dep/servers/main",
+                      R"({"base_url":"https://dep.example.test","sync_interval_seconds":900})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Call("PUT", "/api/v1/dep/servers/main", "{}").status, 200) << "update, not create";
+
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/main/token", "x")), "no_certificate");
+  auto cert = Call("GET", "/api/v1/dep/servers/main/certificate");
+  ASSERT_EQ(cert.status, 200);
+  EXPECT_EQ(cert.headers["content-type"], "application/x-pem-file");
+  EXPECT_NE(cert.headers["content-disposition"].find("attachment"), std::string::npos);
+  EXPECT_EQ(cert.body.rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
+  EXPECT_EQ(Call("GET", "/api/v1/dep/servers/main/certificate").body, cert.body)
+      << "generated once, kept";
+
+  std::string p7m =
+      mdmgw::testing::MakeDepP7m(cert.body, mdmgw::testing::DepTokenPlaintext("CK_first"), true);
+  auto up = Call("PUT", "/api/v1/dep/servers/main/token", p7m);
+  ASSERT_EQ(up.status, 200) << up.body;
+  auto info = nlohmann::json::parse(up.body);
+  EXPECT_EQ(info["token"]["consumer_key"], "CK_first");
+  EXPECT_GT(info["token"]["days_left"].get<int>(), 20000);
+  EXPECT_EQ(up.body.find("AS_"), std::string::npos) << "secrets never returned";
+  EXPECT_EQ(up.body.find("CS_"), std::string::npos);
+
+  auto list = nlohmann::json::parse(Call("GET", "/api/v1/dep/servers").body);
+  ASSERT_EQ(list["servers"].size(), 1u);
+  EXPECT_EQ(list["servers"][0]["base_url"], "https://dep.example.test");
+  EXPECT_EQ(list["servers"][0]["sync_interval_seconds"], 900);
+}
+
+TEST_F(DepAdminTest, TokenRefusalsChangeNothing) {
+  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main").status, 201);
+  std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
+  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main/token",
+                 mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_first")))
+                .status,
+            200);
+
+  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/other").status, 201);
+  std::string foreign = Call("GET", "/api/v1/dep/servers/other/certificate").body;
+  auto wrong = Call("PUT", "/api/v1/dep/servers/main/token",
+                    mdmgw::testing::MakeDepP7m(foreign, mdmgw::testing::DepTokenPlaintext("CK_x")));
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(Code(wrong), "wrong_key");
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/main/token", "not a token")), "not_smime");
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/main/token",
+                      mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext(
+                                                           "CK_first", "2001-01-01T00:00:00Z")))),
+            "token_expired");
+  auto changed =
+      Call("PUT", "/api/v1/dep/servers/main/token",
+           mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_new")));
+  EXPECT_EQ(changed.status, 409);
+  EXPECT_EQ(Code(changed), "consumer_key_changed");
+  auto info = nlohmann::json::parse(Call("GET", "/api/v1/dep/servers/main").body);
+  EXPECT_EQ(info["token"]["consumer_key"], "CK_first") << "nothing stored was lost";
+
+  auto forced = Call("PUT", "/api/v1/dep/servers/main/token?force=1",
+                     mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_new")));
+  ASSERT_EQ(forced.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(forced.body)["token"]["consumer_key"], "CK_new");
+
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/bad%20name")), "bad_name");
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/x", R"({"sync_interval_seconds":1})")),
+            "bad_sync_interval");
+  EXPECT_EQ(Call("GET", "/api/v1/dep/servers/ghost/certificate").status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/dep/servers/other").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/dep/servers/other").status, 404);
+}
+
+}  // namespace
+}  // namespace mdmgw::gateway
