@@ -80,6 +80,9 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back(Make("apns", "ca_file", "--apns-ca-file", "MDMGW_APNS_CA_FILE",
                    "extra CA to trust for the APNs host (simulators)",
                    StringField([](C& c) -> std::string& { return c.apns.ca_file; })));
+  o.push_back(Make("dep", "ca_file", "--dep-ca-file", "MDMGW_DEP_CA_FILE",
+                   "extra CA to trust for DEP API hosts (simulators)",
+                   StringField([](C& c) -> std::string& { return c.dep.ca_file; })));
   o.push_back(Make("apns", "connections", "--apns-connections", "MDMGW_APNS_CONNECTIONS",
                    "HTTP/2 connections in the APNs push pool",
                    IntField<int>([](C& c) -> int& { return c.apns.connections; }, 1, 64)));

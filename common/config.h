@@ -52,6 +52,10 @@ struct UpstreamConfig {
   std::string checkin_url;  // Optional separate check-in endpoint. Default: none (url takes both).
 };
 
+struct DepConfig {
+  std::string ca_file;  // Extra CA to trust for DEP API hosts (simulators). Default: none.
+};
+
 struct ApnsConfig {
   std::string base_url = "https://api.push.apple.com";
   std::string ca_file;  // Extra CA to trust for the APNs host (simulators). Default: none.
@@ -74,6 +78,7 @@ struct GatewayConfig {
   DevicesConfig devices;
   UpstreamConfig upstream;
   ApnsConfig apns;
+  DepConfig dep;
   EnrollmentConfig enrollment;
   LogConfig log;
 

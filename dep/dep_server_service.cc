@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "dep/dep_client.h"
 #include "net/url.h"
 
 namespace mdmgw::dep {
@@ -25,8 +26,9 @@ Status CheckName(const std::string& name) {
 
 }  // namespace
 
-DepServerService::DepServerService(store::DepStore& store, const SecretBox& box, Clock& clock)
-    : store_(store), box_(box), clock_(clock) {}
+DepServerService::DepServerService(store::DepStore& store, const SecretBox& box, Clock& clock,
+                                   net::H1Client& http)
+    : store_(store), box_(box), clock_(clock), http_(http) {}
 
 Result<DepServerInfo> DepServerService::Upsert(const std::string& name,
                                                const DepServerSettings& settings) {
@@ -119,6 +121,20 @@ Result<DepServerInfo> DepServerService::UploadToken(const std::string& name, std
             "): its devices would be a different set. Repeat with ?force=1 to switch",
         "consumer_key_changed");
   }
+  OAuth1Credentials credentials;
+  credentials.consumer_key = token->consumer_key;
+  credentials.consumer_secret = token->consumer_secret;
+  credentials.token = token->access_token.Expose();
+  credentials.token_secret = token->access_secret;
+  DepClient client(http_, r->base_url, std::move(credentials), clock_);
+  auto account = client.Account();
+  if (!account.ok()) {
+    return account.status().WithContext("confirming the token with " + r->base_url +
+                                        "/account (nothing was stored)");
+  }
+  r->server_uuid = account->server_uuid;
+  r->server_name = account->server_name;
+  r->org_name = account->org_name;
   nlohmann::json secrets = {{"consumer_secret", token->consumer_secret.Expose()},
                             {"access_token", token->access_token.Expose()},
                             {"access_secret", token->access_secret.Expose()}};
@@ -130,8 +146,11 @@ Result<DepServerInfo> DepServerService::UploadToken(const std::string& name, std
   r->token_uploaded_at = clock_.NowUnixSeconds();
   r->updated_at = r->token_uploaded_at;
   MDMGW_RETURN_IF_ERROR(store_.PutDepServer(*r));
-  log::Info("dep: server token stored",
-            {{"server", name}, {"consumer_key", r->consumer_key}, {"expiry", r->token_expiry}});
+  log::Info("dep: server token stored", {{"server", name},
+                                         {"consumer_key", r->consumer_key},
+                                         {"expiry", r->token_expiry},
+                                         {"apple_server_name", r->server_name},
+                                         {"org", r->org_name}});
   return ToInfo(*r);
 }
 

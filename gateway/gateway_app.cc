@@ -124,8 +124,13 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->push_service_ =
       std::make_unique<apns::PushService>(app->store_->enrollments(), *app->apns_client_);
   AddPushRoutes(*app->router_, *app->push_service_, app->store_->enrollments());
+  net::H1ClientOptions dep_http_options;
+  dep_http_options.ca_file = config.dep.ca_file;
+  auto dep_http = net::H1Client::Create(dep_http_options);
+  if (!dep_http.ok()) return dep_http.status().WithContext("DEP HTTP client");
+  app->dep_http_ = std::move(dep_http).value();
   app->dep_servers_ = std::make_unique<dep::DepServerService>(app->store_->dep(), *app->secret_box_,
-                                                              Clock::System());
+                                                              Clock::System(), *app->dep_http_);
   AddDepAdminRoutes(*app->router_, *app->dep_servers_);
 
   net::ServerOptions options;

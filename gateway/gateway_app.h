@@ -74,6 +74,7 @@ class GatewayApp {
   // ~GatewayApp) while the server still exists (net::Respond's contract).
   std::unique_ptr<apns::ApnsClient> apns_client_;
   std::unique_ptr<apns::PushService> push_service_;
+  std::unique_ptr<net::H1Client> dep_http_;  // to Apple's DEP API (or dep-sim)
   std::unique_ptr<dep::DepServerService> dep_servers_;
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/gateway_app.h"
+#include "tests/support/child_process.h"
 #include "tests/support/dep_token.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
@@ -16,6 +17,11 @@ using mdmgw::testing::H2Request;
 class DepAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    auto tls = ca_.IssueServer("dep");
+    sim_ = std::make_unique<mdmgw::testing::DepSimProcess>(tls.cert_file, tls.key_file);
+    ASSERT_NE(sim_->port, 0);
+    sim_url_ = "https://localhost:" + std::to_string(sim_->port);
+    config_.dep.ca_file = ca_.ca_file();
     config_.data_dir = dir_.File("var");
     config_.server.listen = "127.0.0.1:0";
     config_.server.threads = 1;
@@ -34,15 +40,26 @@ class DepAdminTest : public ::testing::Test {
     return doc.is_object() && doc.contains("error") ? doc["error"]["code"].get<std::string>() : "";
   }
 
+  // A server pointed at dep-sim.
+  void Create(const std::string& name) {
+    auto r =
+        Call("PUT", "/api/v1/dep/servers/" + name, nlohmann::json{{"base_url", sim_url_}}.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+
   mdmgw::testing::TempDir dir_;
+  mdmgw::testing::TestCa ca_{dir_.path()};
+  std::unique_ptr<mdmgw::testing::DepSimProcess> sim_;
+  std::string sim_url_;
   GatewayConfig config_;
   std::unique_ptr<GatewayApp> app_;
   std::string key_;
 };
 
 TEST_F(DepAdminTest, CertificateThenTokenThenList) {
-  auto created = Call("PUT", "/api/v1/dep/servers/main",
-                      R"({"base_url":"https://dep.example.test","sync_interval_seconds":900})");
+  auto created =
+      Call("PUT", "/api/v1/dep/servers/main",
+           nlohmann::json{{"base_url", sim_url_}, {"sync_interval_seconds", 900}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(Call("PUT", "/api/v1/dep/servers/main", "{}").status, 200) << "update, not create";
 
@@ -64,22 +81,23 @@ TEST_F(DepAdminTest, CertificateThenTokenThenList) {
   EXPECT_GT(info["token"]["days_left"].get<int>(), 20000);
   EXPECT_EQ(up.body.find("AS_"), std::string::npos) << "secrets never returned";
   EXPECT_EQ(up.body.find("CS_"), std::string::npos);
+  EXPECT_EQ(info["account"]["server_name"], "dep-sim") << "confirmed with Apple's /account";
 
   auto list = nlohmann::json::parse(Call("GET", "/api/v1/dep/servers").body);
   ASSERT_EQ(list["servers"].size(), 1u);
-  EXPECT_EQ(list["servers"][0]["base_url"], "https://dep.example.test");
+  EXPECT_EQ(list["servers"][0]["base_url"], sim_url_);
   EXPECT_EQ(list["servers"][0]["sync_interval_seconds"], 900);
 }
 
 TEST_F(DepAdminTest, TokenRefusalsChangeNothing) {
-  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main").status, 201);
+  Create("main");
   std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
   ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main/token",
                  mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_first")))
                 .status,
             200);
 
-  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/other").status, 201);
+  Create("other");
   std::string foreign = Call("GET", "/api/v1/dep/servers/other/certificate").body;
   auto wrong = Call("PUT", "/api/v1/dep/servers/main/token",
                     mdmgw::testing::MakeDepP7m(foreign, mdmgw::testing::DepTokenPlaintext("CK_x")));
@@ -102,6 +120,24 @@ TEST_F(DepAdminTest, TokenRefusalsChangeNothing) {
                      mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_new")));
   ASSERT_EQ(forced.status, 200);
   EXPECT_EQ(nlohmann::json::parse(forced.body)["token"]["consumer_key"], "CK_new");
+
+  // Apple refuses (terms changed in ABM): surfaced, nothing stored.
+  net::ClientRequest terms;
+  terms.method = "POST";
+  terms.url = sim_url_ + "/sim/config";
+  terms.body = R"({"terms_not_signed":true})";
+  net::H1ClientOptions http_options;
+  http_options.ca_file = ca_.ca_file();
+  auto http = net::H1Client::Create(http_options).value();
+  ASSERT_TRUE(http->SendSync(terms).ok());
+  auto refused =
+      Call("PUT", "/api/v1/dep/servers/main/token",
+           mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_new")));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(Code(refused), "terms_not_signed");
+  EXPECT_EQ(
+      nlohmann::json::parse(Call("GET", "/api/v1/dep/servers/main").body)["token"]["consumer_key"],
+      "CK_new");
 
   EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/bad%20name")), "bad_name");
   EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/x", R"({"sync_interval_seconds":1})")),

@@ -39,6 +39,14 @@ struct ApnsSimProcess {
   uint16_t port = 0;
 };
 
+// Starts dep-sim (built beside the tests) with |extra_args| and returns its port (0 on failure).
+struct DepSimProcess {
+  DepSimProcess(const std::string& cert_file, const std::string& key_file,
+                const std::vector<std::string>& extra_args = {});
+  std::unique_ptr<ChildProcess> process;
+  uint16_t port = 0;
+};
+
 // A TCP port that was free a moment ago (bind to 0, read, close).
 uint16_t FreeTcpPort();
 
