@@ -131,7 +131,9 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->dep_http_ = std::move(dep_http).value();
   app->dep_servers_ = std::make_unique<dep::DepServerService>(app->store_->dep(), *app->secret_box_,
                                                               Clock::System(), *app->dep_http_);
-  AddDepAdminRoutes(*app->router_, *app->dep_servers_);
+  app->dep_syncer_ =
+      std::make_unique<dep::DepSyncer>(app->store_->dep(), *app->dep_servers_, *app->dep_http_);
+  AddDepAdminRoutes(*app->router_, *app->dep_servers_, *app->dep_syncer_, app->store_->dep());
 
   net::ServerOptions options;
   std::string host;
@@ -176,12 +178,14 @@ void GatewayApp::StopBackground() {
   }
   housekeeping_cv_.notify_all();
   if (housekeeping_.joinable()) housekeeping_.join();
-  // Fails queued pushes (their requests get answers) before the server goes away.
+  // Fails queued pushes and syncs (their requests get answers) before the server goes away.
   if (apns_client_) apns_client_->Stop();
+  if (dep_syncer_) dep_syncer_->Stop();
 }
 
 Status GatewayApp::Start() {
   MDMGW_RETURN_IF_ERROR(server_->Start());
+  dep_syncer_->Start();
   housekeeping_ = std::thread([this] {
     std::unique_lock lock(housekeeping_mu_);
     while (!housekeeping_cv_.wait_for(lock, std::chrono::hours(1), [this] { return stopping_; })) {

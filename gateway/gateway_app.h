@@ -21,6 +21,7 @@
 #include "common/metrics.h"
 #include "common/secret_box.h"
 #include "dep/dep_server_service.h"
+#include "dep/dep_syncer.h"
 #include "gateway/api_keys.h"
 #include "gateway/metrics.h"
 #include "gateway/router.h"
@@ -76,6 +77,7 @@ class GatewayApp {
   std::unique_ptr<apns::PushService> push_service_;
   std::unique_ptr<net::H1Client> dep_http_;  // to Apple's DEP API (or dep-sim)
   std::unique_ptr<dep::DepServerService> dep_servers_;
+  std::unique_ptr<dep::DepSyncer> dep_syncer_;  // answers sync requests: stopped before the server
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;
   std::mutex housekeeping_mu_;

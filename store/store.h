@@ -62,6 +62,14 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, 
   Result<DepServerRecord> GetDepServer(const std::string& name) override;
   Result<std::vector<DepServerRecord>> ListDepServers() override;
   Status DeleteDepServer(const std::string& name) override;
+  Status ApplyDepPage(const std::string& server, const std::vector<DepDeviceRecord>& devices,
+                      const std::string& cursor, const std::string& phase) override;
+  Result<DepSyncState> GetDepSyncState(const std::string& server) override;
+  Status PutDepSyncResult(const std::string& server, int64_t at,
+                          const std::string& result_json) override;
+  Result<std::vector<DepDeviceRecord>> ListDepDevices(const std::string& server,
+                                                      const std::string& after, int limit) override;
+  Result<int64_t> CountDepDevices(const std::string& server) override;
 
  private:
   std::unique_ptr<SqlDatabase> db_;

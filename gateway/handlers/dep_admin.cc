@@ -23,20 +23,39 @@ nlohmann::json InfoJson(const dep::DepServerInfo& i) {
        {{"server_uuid", i.server_uuid}, {"server_name", i.server_name}, {"org_name", i.org_name}}}};
 }
 
+// Adds the sync state and device count to a server's JSON.
+void AddSyncState(nlohmann::json& j, store::DepStore& store, const std::string& name) {
+  auto state = store.GetDepSyncState(name);
+  nlohmann::json sync = nullptr;
+  if (state.ok() && state->last_sync_at != 0) {
+    sync = {{"last_sync_at", state->last_sync_at},
+            {"phase", state->phase},
+            {"last_result", nlohmann::json::parse(state->last_result, nullptr, false)}};
+  }
+  j["sync"] = sync;
+  j["devices"] = store.CountDepDevices(name).value_or(0);
+}
+
 std::string Name(const net::Request& r) {
   return net::PercentDecode(r.PathParam("name").value_or(""), false).value_or("");
 }
 
 }  // namespace
 
-void AddDepAdminRoutes(Router& router, dep::DepServerService& servers) {
-  router.Add("GET", "/api/v1/dep/servers", [&servers](const net::Request&, net::Respond respond) {
-    auto list = servers.List();
-    if (!list.ok()) return respond(ErrorResponse(list.status()));
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& i : *list) items.push_back(InfoJson(i));
-    respond(net::Response::Json(200, {{"servers", items}}));
-  });
+void AddDepAdminRoutes(Router& router, dep::DepServerService& servers, dep::DepSyncer& syncer,
+                       store::DepStore& store) {
+  router.Add("GET", "/api/v1/dep/servers",
+             [&servers, &store](const net::Request&, net::Respond respond) {
+               auto list = servers.List();
+               if (!list.ok()) return respond(ErrorResponse(list.status()));
+               nlohmann::json items = nlohmann::json::array();
+               for (const auto& i : *list) {
+                 nlohmann::json j = InfoJson(i);
+                 AddSyncState(j, store, i.name);
+                 items.push_back(std::move(j));
+               }
+               respond(net::Response::Json(200, {{"servers", items}}));
+             });
   router.Add("PUT", "/api/v1/dep/servers/{name}",
              [&servers](const net::Request& request, net::Respond respond) {
                dep::DepServerSettings settings;
@@ -63,11 +82,67 @@ void AddDepAdminRoutes(Router& router, dep::DepServerService& servers) {
                respond(net::Response::Json(info->created ? 201 : 200, InfoJson(*info)));
              });
   router.Add("GET", "/api/v1/dep/servers/{name}",
-             [&servers](const net::Request& request, net::Respond respond) {
+             [&servers, &store](const net::Request& request, net::Respond respond) {
                auto info = servers.Info(Name(request));
                if (!info.ok()) return respond(ErrorResponse(info.status()));
-               respond(net::Response::Json(200, InfoJson(*info)));
+               nlohmann::json j = InfoJson(*info);
+               AddSyncState(j, store, info->name);
+               respond(net::Response::Json(200, j));
              });
+  router.Add("POST", "/api/v1/dep/servers/{name}/sync",
+             [&servers, &syncer](const net::Request& request, net::Respond respond) {
+               std::string name = Name(request);
+               auto info = servers.Info(name);
+               if (!info.ok()) return respond(ErrorResponse(info.status()));
+               if (!info->has_token)
+                 return respond(ErrorResponse(
+                     Status::FailedPrecondition("upload the server token first", "no_token")));
+               std::string wait = request.QueryParam("wait").value_or("");
+               if (wait == "1" || wait == "true") {
+                 // Answered from the syncer's worker when the sync is done.
+                 syncer.RequestSync(name, [respond](dep::DepSyncResult r) {
+                   respond(net::Response::Json(r.ok ? 200 : 502, r.ToJson()));
+                 });
+                 return;
+               }
+               syncer.RequestSync(name, nullptr);
+               respond(net::Response::Json(202, {{"server", name}, {"queued", true}}));
+             });
+  router.Add(
+      "GET", "/api/v1/dep/devices", [&store](const net::Request& request, net::Respond respond) {
+        std::string server = request.QueryParam("server").value_or("");
+        if (server.empty())
+          return respond(ErrorResponse(
+              Status::InvalidArgument("give ?server=<DEP server name>", "bad_request")));
+        if (request.QueryParam("status"))
+          return respond(ErrorResponse(Status::InvalidArgument(
+              "the status filter arrives with profile assignment", "unsupported_filter")));
+        int limit = 500;
+        if (auto l = request.QueryParam("limit")) {
+          limit = std::atoi(l->c_str());
+          if (limit < 1 || limit > 1000)
+            return respond(
+                ErrorResponse(Status::InvalidArgument("limit must be 1 to 1000", "bad_request")));
+        }
+        auto page = store.ListDepDevices(server, request.QueryParam("cursor").value_or(""), limit);
+        if (!page.ok()) return respond(ErrorResponse(page.status()));
+        nlohmann::json devices = nlohmann::json::array();
+        for (const auto& d : *page) {
+          devices.push_back({{"serial_number", d.serial},
+                             {"model", d.model},
+                             {"description", d.description},
+                             {"color", d.color},
+                             {"os", d.os},
+                             {"device_family", d.device_family},
+                             {"profile_status", d.profile_status},
+                             {"profile_uuid", d.profile_uuid},
+                             {"op_type", d.op_type},
+                             {"op_date", d.op_date}});
+        }
+        nlohmann::json body = {{"devices", devices}};
+        if (static_cast<int>(page->size()) == limit) body["next_cursor"] = page->back().serial;
+        respond(net::Response::Json(200, body));
+      });
   router.Add("DELETE", "/api/v1/dep/servers/{name}",
              [&servers](const net::Request& request, net::Respond respond) {
                Status s = servers.Delete(Name(request));

@@ -65,6 +65,31 @@ CREATE TABLE dep_servers (
   updated_at BIGINT NOT NULL
 );
 )sql"},
+      {4, "DEP devices and sync state", R"sql(
+CREATE TABLE dep_devices (
+  server TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  model TEXT NOT NULL,
+  description TEXT NOT NULL,
+  color TEXT NOT NULL,
+  os TEXT NOT NULL,
+  device_family TEXT NOT NULL,
+  profile_status TEXT NOT NULL,
+  profile_uuid TEXT NOT NULL,
+  op_type TEXT NOT NULL,
+  op_date BIGINT NOT NULL,
+  deleted INTEGER NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (server, serial)
+);
+CREATE TABLE dep_sync_state (
+  server TEXT PRIMARY KEY,
+  cursor TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  last_sync_at BIGINT NOT NULL,
+  last_result TEXT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

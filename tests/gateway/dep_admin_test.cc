@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "gateway/gateway_app.h"
 #include "tests/support/child_process.h"
 #include "tests/support/dep_token.h"
@@ -145,6 +147,38 @@ TEST_F(DepAdminTest, TokenRefusalsChangeNothing) {
   EXPECT_EQ(Call("GET", "/api/v1/dep/servers/ghost/certificate").status, 404);
   EXPECT_EQ(Call("DELETE", "/api/v1/dep/servers/other").status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/dep/servers/other").status, 404);
+}
+
+TEST_F(DepAdminTest, SyncNowThenListDevices) {
+  Create("main");
+  EXPECT_EQ(Code(Call("POST", "/api/v1/dep/servers/main/sync?wait=1")), "no_token");
+  std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
+  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main/token",
+                 mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_a")))
+                .status,
+            200);
+  auto sync = Call("POST", "/api/v1/dep/servers/main/sync?wait=1");
+  ASSERT_EQ(sync.status, 200) << sync.body;
+  auto result = nlohmann::json::parse(sync.body);
+  EXPECT_EQ(result["devices"], 1000) << "dep-sim's default organisation";
+  EXPECT_EQ(Call("POST", "/api/v1/dep/servers/main/sync").status, 202);
+
+  std::set<std::string> serials;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto r = Call("GET", "/api/v1/dep/devices?server=main&limit=400" +
+                             (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto body = nlohmann::json::parse(r.body);
+    for (const auto& d : body["devices"]) serials.insert(d["serial_number"].get<std::string>());
+    if (!body.contains("next_cursor")) break;
+    cursor = body["next_cursor"];
+  }
+  EXPECT_EQ(serials.size(), 1000u);
+  auto server = nlohmann::json::parse(Call("GET", "/api/v1/dep/servers/main").body);
+  EXPECT_EQ(server["devices"], 1000);
+  EXPECT_TRUE(server["sync"]["last_result"]["ok"].get<bool>());
+  EXPECT_EQ(Call("GET", "/api/v1/dep/devices").status, 400);
 }
 
 }  // namespace

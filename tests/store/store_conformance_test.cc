@@ -292,6 +292,50 @@ TEST_P(StoreConformanceTest, DepServersRoundTrip) {
   EXPECT_TRUE(store_->DeleteDepServer("main").IsNotFound());
 }
 
+TEST_P(StoreConformanceTest, DepDevicePagesAndLatestOpDateWins) {
+  auto fresh = store_->GetDepSyncState("main");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->phase, "fetch");
+  EXPECT_EQ(fresh->cursor, "");
+  std::vector<DepDeviceRecord> page;
+  for (int i = 0; i < 5; ++i) {
+    DepDeviceRecord d;
+    d.serial = "C02SERIAL00" + std::to_string(i);
+    d.model = "iPad";
+    d.op_date = 100;
+    page.push_back(d);
+  }
+  ASSERT_TRUE(store_->ApplyDepPage("main", page, "cursor-1", "fetch").ok());
+  EXPECT_EQ(*store_->CountDepDevices("main"), 5);
+  EXPECT_EQ(store_->GetDepSyncState("main")->cursor, "cursor-1");
+
+  // A newer event wins; an older one is ignored; a delete hides the device.
+  DepDeviceRecord newer = page[0];
+  newer.model = "iPad Pro";
+  newer.op_type = "modified";
+  newer.op_date = 200;
+  DepDeviceRecord older = page[1];
+  older.model = "stale";
+  older.op_date = 50;
+  DepDeviceRecord gone = page[2];
+  gone.op_type = "deleted";
+  gone.deleted = true;
+  gone.op_date = 300;
+  ASSERT_TRUE(store_->ApplyDepPage("main", {newer, older, gone}, "cursor-2", "sync").ok());
+  auto list = store_->ListDepDevices("main", "", 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 4u);
+  EXPECT_EQ((*list)[0].model, "iPad Pro");
+  EXPECT_EQ((*list)[1].model, "iPad");
+  auto state = store_->GetDepSyncState("main");
+  EXPECT_EQ(state->cursor, "cursor-2");
+  EXPECT_EQ(state->phase, "sync");
+  ASSERT_TRUE(store_->PutDepSyncResult("main", 77, "{}").ok());
+  EXPECT_EQ(store_->GetDepSyncState("main")->last_sync_at, 77);
+  EXPECT_EQ(store_->GetDepSyncState("main")->cursor, "cursor-2") << "result does not touch cursor";
+  EXPECT_EQ(*store_->CountDepDevices("other"), 0);
+}
+
 TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {
   ASSERT_TRUE(store_->CreateApiKey(Key("before", "h-before")).ok());
   Status s = store_->database().Transaction([&]() -> Status {

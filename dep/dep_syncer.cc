@@ -1,0 +1,301 @@
+#include "dep/dep_syncer.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+
+namespace mdmgw::dep {
+namespace {
+
+std::string Str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+store::DepDeviceRecord ToRecord(const nlohmann::json& d, bool from_sync, int64_t now) {
+  store::DepDeviceRecord r;
+  r.serial = Str(d, "serial_number");
+  r.model = Str(d, "model");
+  r.description = Str(d, "description");
+  r.color = Str(d, "color");
+  r.os = Str(d, "os");
+  r.device_family = Str(d, "device_family");
+  r.profile_status = Str(d, "profile_status");
+  r.profile_uuid = Str(d, "profile_uuid");
+  r.updated_at = now;
+  if (from_sync) {
+    r.op_type = Str(d, "op_type");
+    auto date = ParseRfc3339(Str(d, "op_date"));
+    r.op_date = date.ok() ? *date : now;
+    r.deleted = r.op_type == "deleted";
+  } else {
+    // A full fetch describes the present: newer than any event already stored.
+    r.op_date = now;
+  }
+  return r;
+}
+
+double Jitter() {
+  uint32_t r = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+  return 0.9 + 0.2 * (static_cast<double>(r) / 4294967295.0);
+}
+
+}  // namespace
+
+nlohmann::json DepSyncResult::ToJson() const {
+  nlohmann::json j = {{"server", server},   {"ok", ok},           {"pages", pages},
+                      {"fetched", fetched}, {"added", added},     {"modified", modified},
+                      {"deleted", deleted}, {"devices", devices}, {"full_fetch", full_fetch},
+                      {"seconds", seconds}};
+  if (!ok) j["error"] = {{"code", error_code}, {"message", error}};
+  return j;
+}
+
+DepSyncer::DepSyncer(store::DepStore& store, DepServerService& servers, net::H1Client& http,
+                     Clock& clock)
+    : store_(store), servers_(servers), http_(http), clock_(clock) {}
+
+DepSyncer::~DepSyncer() { Stop(); }
+
+DepClient* DepSyncer::ClientFor(const store::DepServerRecord& record, const ServerToken& token,
+                                int* page_limit) {
+  CachedClient& cached = clients_[record.name];
+  if (!cached.client || cached.consumer_key != token.consumer_key ||
+      cached.base_url != record.base_url) {
+    OAuth1Credentials c;
+    c.consumer_key = token.consumer_key;
+    c.consumer_secret = token.consumer_secret;
+    c.token = token.access_token.Expose();
+    c.token_secret = token.access_secret;
+    cached.client = std::make_unique<DepClient>(http_, record.base_url, std::move(c), clock_);
+    cached.consumer_key = token.consumer_key;
+    cached.base_url = record.base_url;
+    cached.page_limit = 1000;
+    auto account = cached.client->Account();
+    if (account.ok()) {
+      cached.page_limit = std::clamp(std::max(account->fetch_limit_default, 1000), 1,
+                                     std::max(1, account->fetch_limit_maximum));
+    }
+  }
+  *page_limit = cached.page_limit;
+  return cached.client.get();
+}
+
+DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
+  std::lock_guard run(run_mu_);
+  auto started = std::chrono::steady_clock::now();
+  DepSyncResult result;
+  result.server = server;
+  auto fail = [&](std::string code, std::string msg) {
+    result.ok = false;
+    result.error_code = std::move(code);
+    result.error = std::move(msg);
+  };
+  auto record = store_.GetDepServer(server);
+  auto token = servers_.LoadToken(server);
+  if (!record.ok()) {
+    fail("not_found", record.status().message());
+    return result;
+  }
+  if (!token.ok()) {
+    fail("no_token", "upload the server token first (" + token.status().message() + ")");
+    return result;
+  }
+  auto state = store_.GetDepSyncState(server);
+  if (!state.ok()) {
+    fail("store", state.status().message());
+    return result;
+  }
+  int limit = 1000;
+  DepClient* client = ClientFor(*record, *token, &limit);
+  std::string cursor = state->cursor;
+  std::string phase = state->phase == "sync" && !cursor.empty() ? "sync" : "fetch";
+  result.full_fetch = phase == "fetch";
+  int resets = 0, throttled = 0;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (true) {
+    nlohmann::json body = {{"limit", limit}};
+    if (!cursor.empty()) body["cursor"] = cursor;
+    auto page = client->Call("POST", phase == "fetch" ? "/server/devices" : "/devices/sync", &body);
+    if (!page.ok()) {
+      std::string reason = page.status().reason();
+      if (reason == "cursor_exhausted" && phase == "fetch") {
+        phase = "sync";
+        Status s = store_.ApplyDepPage(server, {}, cursor, phase);
+        if (!s.ok()) return fail("store", s.message()), result;
+        continue;
+      }
+      if ((reason == "cursor_reset" || reason == "cursor_required") && resets++ == 0) {
+        log::Warn("dep: cursor refused; starting a full fetch",
+                  {{"server", server}, {"reason", page.status().message()}});
+        cursor.clear();
+        phase = "fetch";
+        result.full_fetch = true;
+        Status s = store_.ApplyDepPage(server, {}, cursor, phase);
+        if (!s.ok()) return fail("store", s.message()), result;
+        continue;
+      }
+      int64_t wait = client->retry_after_seconds();
+      if (reason == "throttled" && throttled++ < 5 && wait <= 10) {
+        std::this_thread::sleep_for(std::chrono::seconds(std::max<int64_t>(wait, 1)));
+        continue;
+      }
+      fail(reason, page.status().message());
+      break;
+    }
+    int64_t now = clock_.NowUnixSeconds();
+    std::vector<store::DepDeviceRecord> records;
+    const nlohmann::json& devices = (*page)["devices"];
+    if (devices.is_array()) {
+      records.reserve(devices.size());
+      for (const auto& d : devices) {
+        store::DepDeviceRecord r = ToRecord(d, phase == "sync", now);
+        if (r.serial.empty()) continue;
+        if (phase == "fetch") {
+          ++result.fetched;
+        } else if (r.op_type == "added") {
+          ++result.added;
+        } else if (r.op_type == "deleted") {
+          ++result.deleted;
+        } else {
+          ++result.modified;
+        }
+        records.push_back(std::move(r));
+      }
+    }
+    std::string next = Str(*page, "cursor");
+    bool more = page->value("more_to_follow", false);
+    if (next.empty()) next = cursor;
+    Status stored = store_.ApplyDepPage(server, records, next, phase);
+    if (!stored.ok()) {
+      fail("store", stored.message());
+      break;
+    }
+    ++result.pages;
+    if (more && next == cursor) {
+      fail("same_cursor",
+           "Apple returned the same cursor with more_to_follow; stopping until "
+           "the next interval rather than asking again");
+      break;
+    }
+    cursor = next;
+    if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(5)) {
+      last_progress = std::chrono::steady_clock::now();
+      double secs = std::chrono::duration<double>(last_progress - started).count();
+      log::Info("dep: sync progress",
+                {{"server", server},
+                 {"phase", phase},
+                 {"pages", result.pages},
+                 {"devices", result.fetched + result.added + result.modified + result.deleted},
+                 {"devices_per_second",
+                  (result.fetched + result.added + result.modified + result.deleted) /
+                      std::max(secs, 0.001)}});
+    }
+    if (!more) {
+      if (phase == "sync") break;
+      phase = "sync";  // the fetch is complete: pick up what changed meanwhile
+      Status s = store_.ApplyDepPage(server, {}, cursor, phase);
+      if (!s.ok()) return fail("store", s.message()), result;
+    }
+  }
+  result.devices = store_.CountDepDevices(server).value_or(0);
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  (void)store_.PutDepSyncResult(server, clock_.NowUnixSeconds(), result.ToJson().dump());
+  if (result.ok) {
+    log::Info("dep: sync done", result.ToJson());
+  } else {
+    log::Warn("dep: sync failed", result.ToJson());
+  }
+  return result;
+}
+
+void DepSyncer::RequestSync(const std::string& server, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && worker_.joinable()) {
+      queue_.emplace_back(server, std::move(done));
+      cv_.notify_all();
+      return;
+    }
+  }
+  DepSyncResult r;
+  r.server = server;
+  r.ok = false;
+  r.error_code = "stopped";
+  r.error = "the syncer is not running";
+  if (done) done(std::move(r));
+}
+
+void DepSyncer::Start() {
+  std::lock_guard lock(mu_);
+  if (worker_.joinable()) return;
+  stopping_ = false;
+  worker_ = std::thread([this] { WorkerLoop(); });
+}
+
+void DepSyncer::Stop() {
+  std::deque<std::pair<std::string, Done>> left;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (worker_.joinable()) worker_.join();
+  {
+    std::lock_guard lock(mu_);
+    left.swap(queue_);
+  }
+  for (auto& [server, done] : left) {
+    DepSyncResult r;
+    r.server = server;
+    r.ok = false;
+    r.error_code = "stopped";
+    r.error = "the gateway is stopping";
+    if (done) done(std::move(r));
+  }
+}
+
+void DepSyncer::WorkerLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (!queue_.empty()) {
+      auto [server, done] = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      DepSyncResult r = SyncOnce(server);
+      if (done) done(std::move(r));
+      lock.lock();
+      continue;
+    }
+    // Interval syncs: every server with a token, at its interval (±10 %).
+    lock.unlock();
+    int64_t now = clock_.NowUnixSeconds();
+    std::vector<std::string> due;
+    auto servers = store_.ListDepServers();
+    lock.lock();
+    if (servers.ok()) {
+      for (const auto& s : *servers) {
+        if (s.consumer_key.empty()) continue;
+        auto it = next_due_.find(s.name);
+        if (it == next_due_.end()) {
+          // First sight: due now (a fresh start catches up), then every interval.
+          next_due_[s.name] = now;
+          it = next_due_.find(s.name);
+        }
+        if (it->second <= now) {
+          due.push_back(s.name);
+          it->second = now + static_cast<int64_t>(s.sync_interval_seconds * Jitter());
+        }
+      }
+    }
+    for (const auto& name : due) queue_.emplace_back(name, nullptr);
+    if (queue_.empty()) cv_.wait_for(lock, std::chrono::seconds(5));
+  }
+}
+
+}  // namespace mdmgw::dep

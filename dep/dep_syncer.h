@@ -1,0 +1,89 @@
+// DepSyncer: brings each DEP server's device list in step with Apple (PROTOCOLS.md §2 "Sync
+// algorithm"). A full fetch (POST /server/devices) page by page until more_to_follow is false,
+// then sync (POST /devices/sync) from the same cursor. Every page's devices and the cursor after
+// it are stored in one transaction, so a crash or kill loses nothing and repeats nothing.
+// EXHAUSTED_CURSOR switches to sync; EXPIRED/INVALID_CURSOR start a full fetch again (once per
+// run); the same cursor returned with more_to_follow stops the run (never spins); 429 honours
+// Retry-After for short waits and otherwise ends the run with the error, retried next interval.
+//
+// Runs on one worker thread: the interval timer (per server, with jitter) and on-demand syncs
+// (POST /api/v1/dep/servers/{name}/sync) share it, so a server never syncs twice at once.
+//
+// Thread-safety: RequestSync/Start/Stop from any thread; callbacks run on the worker thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "dep/dep_client.h"
+#include "dep/dep_server_service.h"
+#include "store/dep_store.h"
+
+namespace mdmgw::dep {
+
+struct DepSyncResult {
+  std::string server;
+  bool ok = true;
+  std::string error_code;  // DepClient reasons, or same_cursor, no_token, store
+  std::string error;
+  int pages = 0;
+  int64_t fetched = 0;                           // records from full-fetch pages
+  int64_t added = 0, modified = 0, deleted = 0;  // sync events
+  int64_t devices = 0;                           // current devices stored afterwards
+  bool full_fetch = false;
+  double seconds = 0;
+  nlohmann::json ToJson() const;
+};
+
+class DepSyncer {
+ public:
+  using Done = std::function<void(DepSyncResult)>;
+
+  DepSyncer(store::DepStore& store, DepServerService& servers, net::H1Client& http,
+            Clock& clock = Clock::System());
+  ~DepSyncer();
+
+  // Runs one sync of |server| now, on this thread (tests, benchmarks).
+  DepSyncResult SyncOnce(const std::string& server);
+  // Queues a sync on the worker; |done| (may be null) gets its result.
+  void RequestSync(const std::string& server, Done done);
+  // Starts the worker: queued syncs, and each server with a token every sync interval (jittered).
+  void Start();
+  // Finishes the sync under way, answers queued requests with an error, joins the worker.
+  void Stop();
+
+ private:
+  DepClient* ClientFor(const store::DepServerRecord& record, const ServerToken& token,
+                       int* page_limit);
+  void WorkerLoop();
+
+  store::DepStore& store_;
+  DepServerService& servers_;
+  net::H1Client& http_;
+  Clock& clock_;
+  struct CachedClient {
+    std::string consumer_key;
+    std::string base_url;
+    std::unique_ptr<DepClient> client;
+    int page_limit = 1000;
+  };
+  std::map<std::string, CachedClient> clients_;  // worker/SyncOnce caller only
+  std::mutex run_mu_;                            // one SyncOnce at a time
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, Done>> queue_;  // GUARDED_BY(mu_)
+  std::map<std::string, int64_t> next_due_;         // GUARDED_BY(mu_)
+  bool stopping_ = false;                           // GUARDED_BY(mu_)
+  std::thread worker_;
+};
+
+}  // namespace mdmgw::dep
