@@ -56,8 +56,56 @@ nlohmann::json DepSyncResult::ToJson() const {
 }
 
 DepSyncer::DepSyncer(store::DepStore& store, DepServerService& servers, net::H1Client& http,
-                     Clock& clock)
-    : store_(store), servers_(servers), http_(http), clock_(clock) {}
+                     Clock& clock, metrics::Registry* registry)
+    : store_(store), servers_(servers), http_(http), clock_(clock) {
+  if (registry != nullptr) {
+    token_expiry_ = &registry->AddGauge("mdmgw_dep_token_expiry_seconds",
+                                        "Seconds until the DEP server token expires", {"server"});
+    terms_not_signed_ = &registry->AddGauge(
+        "mdmgw_dep_terms_not_signed",
+        "1 when Apple refuses the server until new terms are accepted in Apple Business Manager",
+        {"server"});
+    devices_ =
+        &registry->AddGauge("mdmgw_dep_devices", "Current devices of the DEP server", {"server"});
+    syncs_ = &registry->AddCounter("mdmgw_dep_syncs_total", "DEP sync runs by result",
+                                   {"server", "result"});
+  }
+}
+
+void DepSyncer::RecordResult(const DepSyncResult& r) {
+  if (syncs_ != nullptr) syncs_->WithLabels({r.server, r.ok ? "ok" : r.error_code}).Inc();
+  if (terms_not_signed_ != nullptr) {
+    terms_not_signed_->WithLabels({r.server}).Set(r.error_code == "terms_not_signed" ? 1 : 0);
+  }
+  if (devices_ != nullptr && (r.ok || r.devices > 0)) {
+    devices_->WithLabels({r.server}).Set(static_cast<double>(r.devices));
+  }
+  if (r.error_code == "terms_not_signed") {
+    log::Warn(
+        "dep: Apple requires new terms to be accepted in Apple Business Manager; syncs "
+        "and assignments for this server stop until then",
+        {{"server", r.server}});
+  }
+}
+
+void DepSyncer::CheckTokenExpiry(const store::DepServerRecord& record) {
+  if (record.consumer_key.empty()) return;
+  int64_t left = record.token_expiry - clock_.NowUnixSeconds();
+  if (token_expiry_ != nullptr) {
+    token_expiry_->WithLabels({record.name}).Set(static_cast<double>(left));
+  }
+  for (int threshold : {1, 7, 14, 30}) {
+    if (left > static_cast<int64_t>(threshold) * 86400) continue;
+    if (!expiry_warned_.insert(record.consumer_key + ":" + std::to_string(threshold)).second) break;
+    log::Warn(
+        left <= 0 ? "dep: the server token has EXPIRED; download a new one from Apple "
+                    "Business Manager"
+                  : "dep: the server token expires soon; download a new one from Apple "
+                    "Business Manager",
+        {{"server", record.name}, {"days_left", left / 86400}, {"threshold_days", threshold}});
+    break;
+  }
+}
 
 DepSyncer::~DepSyncer() { Stop(); }
 
@@ -206,6 +254,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   (void)store_.PutDepSyncResult(server, clock_.NowUnixSeconds(), result.ToJson().dump());
+  RecordResult(result);
   if (result.ok) {
     log::Info("dep: sync done", result.ToJson());
   } else {
@@ -281,6 +330,7 @@ void DepSyncer::WorkerLoop() {
     if (servers.ok()) {
       for (const auto& s : *servers) {
         if (s.consumer_key.empty()) continue;
+        CheckTokenExpiry(s);
         auto it = next_due_.find(s.name);
         if (it == next_due_.end()) {
           // First sight: due now (a fresh start catches up), then every interval.

@@ -19,10 +19,12 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "dep/dep_client.h"
 #include "dep/dep_server_service.h"
 #include "store/dep_store.h"
@@ -47,8 +49,11 @@ class DepSyncer {
  public:
   using Done = std::function<void(DepSyncResult)>;
 
+  // |registry| (optional) gets mdmgw_dep_token_expiry_seconds{server},
+  // mdmgw_dep_terms_not_signed{server}, mdmgw_dep_devices{server},
+  // mdmgw_dep_syncs_total{server,result}.
   DepSyncer(store::DepStore& store, DepServerService& servers, net::H1Client& http,
-            Clock& clock = Clock::System());
+            Clock& clock = Clock::System(), metrics::Registry* registry = nullptr);
   ~DepSyncer();
 
   // Runs one sync of |server| now, on this thread (tests, benchmarks).
@@ -64,6 +69,9 @@ class DepSyncer {
   DepClient* ClientFor(const store::DepServerRecord& record, const ServerToken& token,
                        int* page_limit);
   void WorkerLoop();
+  void RecordResult(const DepSyncResult& result);
+  // Token expiry metric and warnings at 30/14/7/1 days (once per consumer key and threshold).
+  void CheckTokenExpiry(const store::DepServerRecord& record);
 
   store::DepStore& store_;
   DepServerService& servers_;
@@ -77,6 +85,11 @@ class DepSyncer {
   };
   std::map<std::string, CachedClient> clients_;  // worker/SyncOnce caller only
   std::mutex run_mu_;                            // one SyncOnce at a time
+  metrics::Family<metrics::Gauge>* token_expiry_ = nullptr;
+  metrics::Family<metrics::Gauge>* terms_not_signed_ = nullptr;
+  metrics::Family<metrics::Gauge>* devices_ = nullptr;
+  metrics::Family<metrics::Counter>* syncs_ = nullptr;
+  std::set<std::string> expiry_warned_;  // GUARDED_BY(mu_)
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -131,8 +131,8 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->dep_http_ = std::move(dep_http).value();
   app->dep_servers_ = std::make_unique<dep::DepServerService>(app->store_->dep(), *app->secret_box_,
                                                               Clock::System(), *app->dep_http_);
-  app->dep_syncer_ =
-      std::make_unique<dep::DepSyncer>(app->store_->dep(), *app->dep_servers_, *app->dep_http_);
+  app->dep_syncer_ = std::make_unique<dep::DepSyncer>(
+      app->store_->dep(), *app->dep_servers_, *app->dep_http_, Clock::System(), &app->registry_);
   AddDepAdminRoutes(*app->router_, *app->dep_servers_, *app->dep_syncer_, app->store_->dep());
 
   net::ServerOptions options;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <set>
+#include <thread>
 
 #include "gateway/gateway_app.h"
 #include "tests/support/child_process.h"
@@ -179,6 +180,21 @@ TEST_F(DepAdminTest, SyncNowThenListDevices) {
   EXPECT_EQ(server["devices"], 1000);
   EXPECT_TRUE(server["sync"]["last_result"]["ok"].get<bool>());
   EXPECT_EQ(Call("GET", "/api/v1/dep/devices").status, 400);
+
+  auto metrics = H2Request(app_->port(), "GET", "/metrics", {}, "").body;
+  EXPECT_NE(metrics.find("mdmgw_dep_devices{server=\"main\"} 1000"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mdmgw_dep_terms_not_signed{server=\"main\"} 0"), std::string::npos);
+  EXPECT_NE(metrics.find("mdmgw_dep_syncs_total{server=\"main\",result=\"ok\"}"),
+            std::string::npos);
+  // The worker's pass over the servers sets the token's expiry (it wakes at least every 5 s).
+  bool expiry_seen = false;
+  for (int i = 0; i < 80 && !expiry_seen; ++i) {
+    metrics = H2Request(app_->port(), "GET", "/metrics", {}, "").body;
+    expiry_seen =
+        metrics.find("mdmgw_dep_token_expiry_seconds{server=\"main\"}") != std::string::npos;
+    if (!expiry_seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(expiry_seen);
 }
 
 }  // namespace
