@@ -1,7 +1,5 @@
 #include "apns/apns_client.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/random.h"
 #include "net/asio.h"
 #include "net/h2_client_connection.h"
 #include "net/tls_context.h"
@@ -35,11 +34,7 @@ struct Job {
   Clock::time_point deadline;
 };
 
-double Jitter() {
-  uint32_t r = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
-  return 0.5 + 0.5 * (static_cast<double>(r) / 4294967295.0);  // [0.5, 1.0]
-}
+double Jitter() { return 0.5 + 0.5 * RandomUnit(); }  // [0.5, 1.0]
 
 void MdmBody(const std::string& push_magic, std::string* out) {
   bool plain = std::all_of(push_magic.begin(), push_magic.end(), [](char c) {

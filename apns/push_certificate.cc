@@ -25,26 +25,19 @@ using crypto::BioPtr;
 using crypto::EvpPkeyPtr;
 using crypto::X509Ptr;
 
-BioPtr MemBio(std::string_view data) {
-  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(len));
-}
+using crypto::BioToString;
+using crypto::MemBio;
 
 std::string CertToPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert);
-  return BioText(bio.get());
+  return BioToString(bio.get());
 }
 
 Secret<std::string> KeyToPem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
-  Secret<std::string> out(BioText(bio.get()));
+  Secret<std::string> out(BioToString(bio.get()));
   return out;
 }
 
@@ -68,7 +61,7 @@ std::string SerialHex(X509* cert) {
 std::string SubjectLine(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
-  return BioText(bio.get());
+  return BioToString(bio.get());
 }
 
 Result<std::string> TopicOf(X509* cert) {

@@ -34,12 +34,9 @@ Result<PushCsr> GeneratePushCsr(const std::string& common_name, const std::strin
   crypto::BioPtr key_bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509_REQ(csr_bio.get(), req.get());
   PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(csr_bio.get(), &data);
   PushCsr out;
-  out.csr_pem.assign(data, static_cast<size_t>(len));
-  len = BIO_get_mem_data(key_bio.get(), &data);
-  out.key_pem = Secret<std::string>(std::string(data, static_cast<size_t>(len)));
+  out.csr_pem = crypto::BioToString(csr_bio.get());
+  out.key_pem = Secret<std::string>(crypto::BioToString(key_bio.get()));
   return out;
 }
 

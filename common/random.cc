@@ -2,8 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/encoding.h"
 
@@ -16,6 +18,13 @@ std::string RandomBytes(size_t n) {
     std::abort();
   }
   return out;
+}
+
+double RandomUnit() {
+  uint32_t r = 0;
+  std::string bytes = RandomBytes(sizeof r);
+  std::memcpy(&r, bytes.data(), sizeof r);
+  return static_cast<double>(r) / 4294967295.0;
 }
 
 std::string RandomToken(size_t n) { return Base64UrlEncode(RandomBytes(n)); }

@@ -11,6 +11,9 @@ namespace mdmgw {
 // |n| random bytes. Aborts if the system CSPRNG fails (nothing safe can continue without it).
 std::string RandomBytes(size_t n);
 
+// A uniform value in [0, 1] from the CSPRNG (backoff jitter).
+double RandomUnit();
+
 // |n| random bytes, URL-safe base64 without padding.
 std::string RandomToken(size_t n);
 

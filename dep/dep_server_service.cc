@@ -121,12 +121,7 @@ Result<DepServerInfo> DepServerService::UploadToken(const std::string& name, std
             "): its devices would be a different set. Repeat with ?force=1 to switch",
         "consumer_key_changed");
   }
-  OAuth1Credentials credentials;
-  credentials.consumer_key = token->consumer_key;
-  credentials.consumer_secret = token->consumer_secret;
-  credentials.token = token->access_token.Expose();
-  credentials.token_secret = token->access_secret;
-  DepClient client(http_, r->base_url, std::move(credentials), clock_);
+  DepClient client(http_, r->base_url, CredentialsOf(*token), clock_);
   auto account = client.Account();
   if (!account.ok()) {
     return account.status().WithContext("confirming the token with " + r->base_url +

@@ -1,11 +1,10 @@
 #include "dep/dep_syncer.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "common/log.h"
+#include "common/random.h"
 
 namespace mdmgw::dep {
 namespace {
@@ -38,11 +37,7 @@ store::DepDeviceRecord ToRecord(const nlohmann::json& d, bool from_sync, int64_t
   return r;
 }
 
-double Jitter() {
-  uint32_t r = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
-  return 0.9 + 0.2 * (static_cast<double>(r) / 4294967295.0);
-}
+double Jitter() { return 0.9 + 0.2 * RandomUnit(); }  // [0.9, 1.1]
 
 }  // namespace
 
@@ -114,12 +109,8 @@ DepClient* DepSyncer::ClientFor(const store::DepServerRecord& record, const Serv
   CachedClient& cached = clients_[record.name];
   if (!cached.client || cached.consumer_key != token.consumer_key ||
       cached.base_url != record.base_url) {
-    OAuth1Credentials c;
-    c.consumer_key = token.consumer_key;
-    c.consumer_secret = token.consumer_secret;
-    c.token = token.access_token.Expose();
-    c.token_secret = token.access_secret;
-    cached.client = std::make_unique<DepClient>(http_, record.base_url, std::move(c), clock_);
+    cached.client =
+        std::make_unique<DepClient>(http_, record.base_url, CredentialsOf(token), clock_);
     cached.consumer_key = token.consumer_key;
     cached.base_url = record.base_url;
     cached.page_limit = 1000;

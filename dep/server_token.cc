@@ -20,15 +20,8 @@ namespace {
 using crypto::BioPtr;
 using CmsPtr = std::unique_ptr<CMS_ContentInfo, crypto::FnDeleter<CMS_ContentInfo_free>>;
 
-BioPtr MemBio(std::string_view data) {
-  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(len));
-}
+using crypto::BioToString;
+using crypto::MemBio;
 
 Status NotSmime(std::string detail) {
   return Status::InvalidArgument(
@@ -72,6 +65,15 @@ Result<std::string> RequiredString(const nlohmann::json& doc, const char* key) {
 }
 
 }  // namespace
+
+OAuth1Credentials CredentialsOf(const ServerToken& token) {
+  OAuth1Credentials c;
+  c.consumer_key = token.consumer_key;
+  c.consumer_secret = token.consumer_secret;
+  c.token = token.access_token.Expose();
+  c.token_secret = token.access_secret;
+  return c;
+}
 
 Result<int64_t> ParseRfc3339(std::string_view text) {
   std::tm tm{};
@@ -135,8 +137,8 @@ Result<TokenExchangeIdentity> GenerateTokenExchangeIdentity(const std::string& c
   PEM_write_bio_X509(cert_bio.get(), cert.get());
   PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   TokenExchangeIdentity out;
-  out.cert_pem = BioText(cert_bio.get());
-  out.key_pem = Secret<std::string>(BioText(key_bio.get()));
+  out.cert_pem = BioToString(cert_bio.get());
+  out.key_pem = Secret<std::string>(BioToString(key_bio.get()));
   return out;
 }
 
@@ -161,7 +163,7 @@ Result<ServerToken> DecryptServerToken(std::string_view p7m, std::string_view ce
         "download a new token",
         "wrong_key");
   }
-  std::string plaintext = BioText(out.get());
+  std::string plaintext = BioToString(out.get());
   auto token = ParseServerTokenPlaintext(plaintext, now);
   OPENSSL_cleanse(plaintext.data(), plaintext.size());
   return token;

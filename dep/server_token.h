@@ -16,6 +16,7 @@
 
 #include "common/result.h"
 #include "common/secret.h"
+#include "dep/oauth1.h"
 
 namespace mdmgw::dep {
 
@@ -35,6 +36,9 @@ struct ServerToken {
   Secret<std::string> access_secret;
   int64_t access_token_expiry = 0;  // Unix seconds
 };
+
+// The OAuth1 credentials a token carries (what DepClient signs /session with).
+OAuth1Credentials CredentialsOf(const ServerToken& token);
 
 // Decrypts and parses a `.p7m` server token (S/MIME text with CRLF or LF line ends, or bare DER).
 Result<ServerToken> DecryptServerToken(std::string_view p7m, std::string_view cert_pem,

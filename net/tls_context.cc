@@ -43,8 +43,7 @@ Result<std::shared_ptr<asio::ssl::context>> MakeClientH2TlsContext(
   static const unsigned char kAlpn[] = "\x02h2";
   SSL_CTX_set_alpn_protos(native, kAlpn, sizeof(kAlpn) - 1);
   if (!options.client_cert_pem.empty()) {
-    crypto::BioPtr bio(BIO_new_mem_buf(options.client_cert_pem.data(),
-                                       static_cast<int>(options.client_cert_pem.size())));
+    crypto::BioPtr bio = crypto::MemBio(options.client_cert_pem);
     crypto::X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!leaf || SSL_CTX_use_certificate(native, leaf.get()) != 1) {
       return Status::InvalidArgument("client certificate: " + crypto::OpenSslErrors());
@@ -57,7 +56,7 @@ Result<std::shared_ptr<asio::ssl::context>> MakeClientH2TlsContext(
       return Status::InvalidArgument("client certificate without a key");
     }
     const std::string& key_pem = options.client_key_pem->Expose();
-    crypto::BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+    crypto::BioPtr key_bio = crypto::MemBio(key_pem);
     crypto::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
     if (!key || SSL_CTX_use_PrivateKey(native, key.get()) != 1 ||
         SSL_CTX_check_private_key(native) != 1) {

@@ -4,6 +4,16 @@
 
 namespace mdmgw::crypto {
 
+BioPtr MemBio(std::string_view data) {
+  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+std::string BioToString(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
 std::string OpenSslErrors() {
   std::string out;
   unsigned long err;

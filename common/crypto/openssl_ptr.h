@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace mdmgw::crypto {
 
@@ -28,6 +29,11 @@ using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, FnDeleter<EVP_CIPHER_CTX
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, FnDeleter<EVP_MD_CTX_free>>;
 using X509Ptr = std::unique_ptr<X509, FnDeleter<X509_free>>;
 using X509NamePtr = std::unique_ptr<X509_NAME, FnDeleter<X509_NAME_free>>;
+
+// A read-only memory BIO over |data| (which must outlive it).
+BioPtr MemBio(std::string_view data);
+// Everything written to a memory BIO, as a string.
+std::string BioToString(BIO* bio);
 
 // Drains the thread's OpenSSL error queue into "lib:reason; lib:reason" (or "unknown error").
 std::string OpenSslErrors();

@@ -21,12 +21,6 @@ bool AddExtension(X509* cert, int nid, const std::string& value) {
   return ok;
 }
 
-std::string BioToString(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
 }  // namespace
 
 Result<CertificateAndKey> GenerateSelfSignedServerCertificate(

@@ -58,6 +58,21 @@ void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
 }
 
+// Writes <dir>/<basename>.crt and .key and frees both.
+IssuedFiles WriteIssued(const std::string& dir, const std::string& basename, X509* cert,
+                        EVP_PKEY* key) {
+  IssuedFiles out;
+  out.cert_pem = ToPem(cert);
+  out.key_pem = KeyToPem(key);
+  out.cert_file = dir + "/" + basename + ".crt";
+  out.key_file = dir + "/" + basename + ".key";
+  WriteFile(out.cert_file, out.cert_pem);
+  WriteFile(out.key_file, out.key_pem);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
+}
+
 }  // namespace
 
 TempDir::TempDir() {
@@ -109,16 +124,7 @@ IssuedFiles TestCa::Issue(const std::string& basename, const std::string& cn, bo
   AddExt(cert, ca_cert, NID_ext_key_usage, server ? "serverAuth" : "clientAuth");
   if (server) AddExt(cert, ca_cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
   X509_sign(cert, static_cast<EVP_PKEY*>(ca_key_), EVP_sha256());
-  IssuedFiles out;
-  out.cert_pem = ToPem(cert);
-  out.key_pem = KeyToPem(key);
-  out.cert_file = dir_ + "/" + basename + ".crt";
-  out.key_file = dir_ + "/" + basename + ".key";
-  WriteFile(out.cert_file, out.cert_pem);
-  WriteFile(out.key_file, out.key_pem);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return out;
+  return WriteIssued(dir_, basename, cert, key);
 }
 
 namespace {
@@ -131,16 +137,7 @@ IssuedFiles TestCa::IssuePushCert(const std::string& basename, const std::string
   EVP_PKEY* key = EVP_RSA_gen(2048);
   X509* cert = NewPushCert(key, uid, not_before_s, not_after_s, static_cast<X509*>(ca_cert_),
                            static_cast<EVP_PKEY*>(ca_key_));
-  IssuedFiles out;
-  out.cert_pem = ToPem(cert);
-  out.key_pem = KeyToPem(key);
-  out.cert_file = dir_ + "/" + basename + ".crt";
-  out.key_file = dir_ + "/" + basename + ".key";
-  WriteFile(out.cert_file, out.cert_pem);
-  WriteFile(out.key_file, out.key_pem);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return out;
+  return WriteIssued(dir_, basename, cert, key);
 }
 
 std::string TestCa::SignPushCsr(const std::string& csr_pem, const std::string& uid) {
