@@ -56,6 +56,9 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back(Make("server", "listen", "--listen", "MDMGW_LISTEN",
                    "address:port for devices and admins",
                    StringField([](C& c) -> std::string& { return c.server.listen; })));
+  o.push_back(Make("server", "public_url", "--public-url", "MDMGW_SERVER_PUBLIC_URL",
+                   "https://host[:port] devices use to reach the gateway (enrollment URLs)",
+                   StringField([](C& c) -> std::string& { return c.server.public_url; })));
   o.push_back(Make("store", "url", "--store", "MDMGW_STORE",
                    "sqlite:PATH or postgres://user:password@host:port/db",
                    StringField([](C& c) -> std::string& { return c.store.url; })));
@@ -261,6 +264,13 @@ Status Validate(const GatewayConfig& config) {
   Status s = ParseHostPort(config.server.listen, &host, &port);
   if (!s.ok()) return Status::InvalidArgument("listen: " + s.message(), "bad_config");
   if (config.data_dir.empty()) return Status::InvalidArgument("data_dir is empty", "bad_config");
+  if (!config.server.public_url.empty() &&
+      (config.server.public_url.rfind("https://", 0) != 0 || config.server.public_url.size() < 9)) {
+    return Status::InvalidArgument(
+        "public_url: '" + config.server.public_url +
+            "' must be https://host[:port] (devices enroll over TLS only)",
+        "bad_config");
+  }
   if (config.server.tls_cert_file.empty() != config.server.tls_key_file.empty()) {
     return Status::InvalidArgument("tls_cert_file and tls_key_file must be given together",
                                    "bad_config");

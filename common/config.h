@@ -24,6 +24,9 @@ namespace mdmgw {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8443";  // Default: loopback only.
+  // How devices reach the gateway (DEP profile URLs, enrollment URLs): https://host[:port].
+  // Default: https://<listen address, localhost for a wildcard>:<port>.
+  std::string public_url;
   std::string tls_cert_file;  // Default: <data_dir>/tls/server.crt, generated on first run.
   std::string tls_key_file;   // Default: <data_dir>/tls/server.key, generated on first run.
   int threads = 0;            // Default: 0 = one per core.

@@ -112,6 +112,7 @@ Result<nlohmann::json> DepClient::Call(const std::string& method, const std::str
                                        const nlohmann::json* body) {
   std::lock_guard lock(mu_);
   retry_after_seconds_ = 0;
+  last_http_status_ = 0;
   std::string payload = body != nullptr ? body->dump() : "";
   if (session_.empty()) MDMGW_RETURN_IF_ERROR(StartSession());
   auto resp = Send(method, path, payload);
@@ -123,6 +124,7 @@ Result<nlohmann::json> DepClient::Call(const std::string& method, const std::str
     resp = Send(method, path, payload);
     if (!resp.ok()) return resp.status().WithContext("DEP " + path);
   }
+  last_http_status_ = resp->status;
   if (resp->status < 200 || resp->status >= 300) {
     if (resp->status == 429 || resp->status == 503) {
       if (auto ra = resp->headers.Get("retry-after")) {
@@ -139,6 +141,87 @@ Result<nlohmann::json> DepClient::Call(const std::string& method, const std::str
     return Status::Unavailable("DEP " + path + ": the answer is not JSON", "bad_answer");
   }
   return doc;
+}
+
+namespace {
+
+DepSerialResults SerialResultsOf(const nlohmann::json& doc) {
+  DepSerialResults r;
+  r.profile_uuid = doc.value("profile_uuid", std::string());
+  if (auto it = doc.find("devices"); it != doc.end() && it->is_object()) {
+    for (const auto& [serial, status] : it->items()) {
+      r.devices[serial] = status.is_string() ? status.get<std::string>() : "FAILED";
+    }
+  }
+  if (auto it = doc.find("retry_after_seconds"); it != doc.end() && it->is_number_integer()) {
+    r.retry_after_seconds = it->get<int64_t>();
+  }
+  return r;
+}
+
+Status CheckSerials(const std::vector<std::string>& serials) {
+  if (serials.empty()) return Status::InvalidArgument("no serial numbers given", "bad_request");
+  if (serials.size() > DepClient::kMaxSerialsPerCall) {
+    return Status::InvalidArgument("at most 1000 serial numbers per call to Apple",
+                                   "too_many_serials");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<DepSerialResults> DepClient::SerialCall(const std::string& method, const std::string& path,
+                                               const std::vector<std::string>& serials,
+                                               const std::string& profile_uuid) {
+  MDMGW_RETURN_IF_ERROR(CheckSerials(serials));
+  nlohmann::json body = {{"devices", serials}};
+  if (!profile_uuid.empty()) body["profile_uuid"] = profile_uuid;
+  auto doc = Call(method, path, &body);
+  if (!doc.ok()) return doc.status();
+  return SerialResultsOf(*doc);
+}
+
+Result<nlohmann::json> DepClient::DeviceDetails(const std::vector<std::string>& serials) {
+  MDMGW_RETURN_IF_ERROR(CheckSerials(serials));
+  nlohmann::json body = {{"devices", serials}};
+  auto doc = Call("POST", "/devices", &body);
+  if (!doc.ok()) return doc.status();
+  auto it = doc->find("devices");
+  return it != doc->end() && it->is_object() ? *it : nlohmann::json::object();
+}
+
+Result<DepSerialResults> DepClient::DefineProfile(const nlohmann::json& profile) {
+  auto doc = Call("POST", "/profile", &profile);
+  if (!doc.ok()) return doc.status();
+  DepSerialResults r = SerialResultsOf(*doc);
+  if (r.profile_uuid.empty()) {
+    return Status::Unavailable("DEP POST /profile: no profile_uuid in the answer", "bad_answer");
+  }
+  return r;
+}
+
+Result<nlohmann::json> DepClient::GetProfile(const std::string& profile_uuid) {
+  auto doc = Call("GET", "/profile?profile_uuid=" + profile_uuid);
+  if (!doc.ok()) return doc.status();
+  return *doc;
+}
+
+Result<DepSerialResults> DepClient::AssignProfile(const std::string& profile_uuid,
+                                                  const std::vector<std::string>& serials) {
+  auto r = SerialCall("POST", "/profile/devices", serials, profile_uuid);
+  // Apple documents POST today; older servers (and NanoDEP's depsim) took PUT only.
+  if (!r.ok() && last_http_status() == 405) {
+    r = SerialCall("PUT", "/profile/devices", serials, profile_uuid);
+  }
+  return r;
+}
+
+Result<DepSerialResults> DepClient::RemoveProfile(const std::vector<std::string>& serials) {
+  return SerialCall("DELETE", "/profile/devices", serials, "");
+}
+
+Result<DepSerialResults> DepClient::Disown(const std::vector<std::string>& serials) {
+  return SerialCall("POST", "/devices/disown", serials, "");
 }
 
 Result<DepAccount> DepClient::Account() {

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <vector>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -31,9 +33,20 @@ struct DepAccount {
   nlohmann::json raw;
 };
 
+// Per-serial answers of assign / remove / disown / define-with-devices: SUCCESS,
+// NOT_ACCESSIBLE, FAILED, THROTTLED (assign only), as Apple spelled them.
+struct DepSerialResults {
+  std::string profile_uuid;
+  std::map<std::string, std::string> devices;
+  int64_t retry_after_seconds = 0;  // assign: how long Apple asks THROTTLED serials to wait
+};
+
 class DepClient {
  public:
   static constexpr int kProtocolVersion = 7;
+  // Serials per assign/remove/details/disown call. Apple's cap is unconfirmed; 1000 is the usual
+  // one (PROTOCOLS.md §2), so callers chunk at this and the client refuses more.
+  static constexpr size_t kMaxSerialsPerCall = 1000;
 
   DepClient(net::H1Client& http, std::string base_url, OAuth1Credentials credentials,
             Clock& clock = Clock::System());
@@ -43,11 +56,30 @@ class DepClient {
   Result<nlohmann::json> Call(const std::string& method, const std::string& path,
                               const nlohmann::json* body = nullptr);
 
+  // POST /devices: Apple's record of each serial (with response_status), keyed by serial.
+  Result<nlohmann::json> DeviceDetails(const std::vector<std::string>& serials);
+  // POST /profile: the new profile's UUID (and per-serial results when |profile| has devices).
+  Result<DepSerialResults> DefineProfile(const nlohmann::json& profile);
+  // GET /profile?profile_uuid=
+  Result<nlohmann::json> GetProfile(const std::string& profile_uuid);
+  // POST /profile/devices (PUT where a server refuses POST with 405, as older ones did).
+  Result<DepSerialResults> AssignProfile(const std::string& profile_uuid,
+                                         const std::vector<std::string>& serials);
+  // DELETE /profile/devices
+  Result<DepSerialResults> RemoveProfile(const std::vector<std::string>& serials);
+  // POST /devices/disown (deprecated at Apple and irreversible: the device leaves the org).
+  Result<DepSerialResults> Disown(const std::vector<std::string>& serials);
+
   int64_t retry_after_seconds() const { return retry_after_seconds_; }
+  // The HTTP status of the last call's final answer (0 when none arrived).
+  int last_http_status() const { return last_http_status_; }
   int sessions_started() const { return sessions_started_; }
 
  private:
   Status StartSession();
+  Result<DepSerialResults> SerialCall(const std::string& method, const std::string& path,
+                                      const std::vector<std::string>& serials,
+                                      const std::string& profile_uuid);
   Result<net::ClientResponse> Send(const std::string& method, const std::string& path,
                                    const std::string& body);
 
@@ -58,6 +90,7 @@ class DepClient {
   std::mutex mu_;
   std::string session_;  // GUARDED_BY(mu_)
   int64_t retry_after_seconds_ = 0;
+  int last_http_status_ = 0;
   int sessions_started_ = 0;
 };
 

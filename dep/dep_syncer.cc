@@ -47,12 +47,13 @@ nlohmann::json DepSyncResult::ToJson() const {
                       {"deleted", deleted}, {"devices", devices}, {"full_fetch", full_fetch},
                       {"seconds", seconds}};
   if (!ok) j["error"] = {{"code", error_code}, {"message", error}};
+  if (!auto_assign.is_null()) j["auto_assign"] = auto_assign;
   return j;
 }
 
-DepSyncer::DepSyncer(store::DepStore& store, DepServerService& servers, net::H1Client& http,
-                     Clock& clock, metrics::Registry* registry)
-    : store_(store), servers_(servers), http_(http), clock_(clock) {
+DepSyncer::DepSyncer(store::DepStore& store, DepClients& clients, Clock& clock,
+                     metrics::Registry* registry)
+    : store_(store), clients_(clients), clock_(clock) {
   if (registry != nullptr) {
     token_expiry_ = &registry->AddGauge("mdmgw_dep_token_expiry_seconds",
                                         "Seconds until the DEP server token expires", {"server"});
@@ -104,26 +105,6 @@ void DepSyncer::CheckTokenExpiry(const store::DepServerRecord& record) {
 
 DepSyncer::~DepSyncer() { Stop(); }
 
-DepClient* DepSyncer::ClientFor(const store::DepServerRecord& record, const ServerToken& token,
-                                int* page_limit) {
-  CachedClient& cached = clients_[record.name];
-  if (!cached.client || cached.consumer_key != token.consumer_key ||
-      cached.base_url != record.base_url) {
-    cached.client =
-        std::make_unique<DepClient>(http_, record.base_url, CredentialsOf(token), clock_);
-    cached.consumer_key = token.consumer_key;
-    cached.base_url = record.base_url;
-    cached.page_limit = 1000;
-    auto account = cached.client->Account();
-    if (account.ok()) {
-      cached.page_limit = std::clamp(std::max(account->fetch_limit_default, 1000), 1,
-                                     std::max(1, account->fetch_limit_maximum));
-    }
-  }
-  *page_limit = cached.page_limit;
-  return cached.client.get();
-}
-
 DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
   std::lock_guard run(run_mu_);
   auto started = std::chrono::steady_clock::now();
@@ -134,14 +115,10 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     result.error_code = std::move(code);
     result.error = std::move(msg);
   };
-  auto record = store_.GetDepServer(server);
-  auto token = servers_.LoadToken(server);
-  if (!record.ok()) {
-    fail("not_found", record.status().message());
-    return result;
-  }
-  if (!token.ok()) {
-    fail("no_token", "upload the server token first (" + token.status().message() + ")");
+  auto lease = clients_.For(server);
+  if (!lease.ok()) {
+    fail(lease.status().code() == StatusCode::kNotFound ? "not_found" : "no_token",
+         lease.status().message());
     return result;
   }
   auto state = store_.GetDepSyncState(server);
@@ -149,8 +126,8 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     fail("store", state.status().message());
     return result;
   }
-  int limit = 1000;
-  DepClient* client = ClientFor(*record, *token, &limit);
+  int limit = lease->page_limit;
+  DepClient* client = lease->client.get();
   std::string cursor = state->cursor;
   std::string phase = state->phase == "sync" && !cursor.empty() ? "sync" : "fetch";
   result.full_fetch = phase == "fetch";
@@ -164,7 +141,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
       std::string reason = page.status().reason();
       if (reason == "cursor_exhausted" && phase == "fetch") {
         phase = "sync";
-        Status s = store_.ApplyDepPage(server, {}, cursor, phase);
+        Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds());
         if (!s.ok()) return fail("store", s.message()), result;
         continue;
       }
@@ -174,7 +151,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
         cursor.clear();
         phase = "fetch";
         result.full_fetch = true;
-        Status s = store_.ApplyDepPage(server, {}, cursor, phase);
+        Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds());
         if (!s.ok()) return fail("store", s.message()), result;
         continue;
       }
@@ -209,7 +186,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     std::string next = Str(*page, "cursor");
     bool more = page->value("more_to_follow", false);
     if (next.empty()) next = cursor;
-    Status stored = store_.ApplyDepPage(server, records, next, phase);
+    Status stored = store_.ApplyDepPage(server, records, next, phase, now);
     if (!stored.ok()) {
       fail("store", stored.message());
       break;
@@ -237,8 +214,17 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     if (!more) {
       if (phase == "sync") break;
       phase = "sync";  // the fetch is complete: pick up what changed meanwhile
-      Status s = store_.ApplyDepPage(server, {}, cursor, phase);
+      Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds());
       if (!s.ok()) return fail("store", s.message()), result;
+    }
+  }
+  if (result.ok && assigner_ != nullptr) {
+    auto assigned = assigner_->AutoAssign(server);
+    if (assigned.ok()) {
+      if (assigned->calls > 0) result.auto_assign = assigned->ToJson(false);
+    } else {
+      result.auto_assign = {{"error", {{"code", assigned.status().reason()},
+                                       {"message", assigned.status().message()}}}};
     }
   }
   result.devices = store_.CountDepDevices(server).value_or(0);

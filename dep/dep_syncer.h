@@ -6,6 +6,9 @@
 // run); the same cursor returned with more_to_follow stops the run (never spins); 429 honours
 // Retry-After for short waits and otherwise ends the run with the error, retried next interval.
 //
+// After a successful sync, the assigner (when set) gives the server's default profile to the
+// devices that need it; its counts join the sync result as "auto_assign".
+//
 // Runs on one worker thread: the interval timer (per server, with jitter) and on-demand syncs
 // (POST /api/v1/dep/servers/{name}/sync) share it, so a server never syncs twice at once.
 //
@@ -25,8 +28,8 @@
 
 #include "common/clock.h"
 #include "common/metrics.h"
-#include "dep/dep_client.h"
-#include "dep/dep_server_service.h"
+#include "dep/dep_assigner.h"
+#include "dep/dep_clients.h"
 #include "store/dep_store.h"
 
 namespace mdmgw::dep {
@@ -42,6 +45,7 @@ struct DepSyncResult {
   int64_t devices = 0;                           // current devices stored afterwards
   bool full_fetch = false;
   double seconds = 0;
+  nlohmann::json auto_assign;  // the assigner's counts after the sync, or null
   nlohmann::json ToJson() const;
 };
 
@@ -52,10 +56,12 @@ class DepSyncer {
   // |registry| (optional) gets mdmgw_dep_token_expiry_seconds{server},
   // mdmgw_dep_terms_not_signed{server}, mdmgw_dep_devices{server},
   // mdmgw_dep_syncs_total{server,result}.
-  DepSyncer(store::DepStore& store, DepServerService& servers, net::H1Client& http,
-            Clock& clock = Clock::System(), metrics::Registry* registry = nullptr);
+  DepSyncer(store::DepStore& store, DepClients& clients, Clock& clock = Clock::System(),
+            metrics::Registry* registry = nullptr);
   ~DepSyncer();
 
+  // Default-profile assignment after each successful sync (null: none).
+  void SetAssigner(DepAssigner* assigner) { assigner_ = assigner; }
   // Runs one sync of |server| now, on this thread (tests, benchmarks).
   DepSyncResult SyncOnce(const std::string& server);
   // Queues a sync on the worker; |done| (may be null) gets its result.
@@ -66,24 +72,15 @@ class DepSyncer {
   void Stop();
 
  private:
-  DepClient* ClientFor(const store::DepServerRecord& record, const ServerToken& token,
-                       int* page_limit);
   void WorkerLoop();
   void RecordResult(const DepSyncResult& result);
   // Token expiry metric and warnings at 30/14/7/1 days (once per consumer key and threshold).
   void CheckTokenExpiry(const store::DepServerRecord& record);
 
   store::DepStore& store_;
-  DepServerService& servers_;
-  net::H1Client& http_;
+  DepClients& clients_;
   Clock& clock_;
-  struct CachedClient {
-    std::string consumer_key;
-    std::string base_url;
-    std::unique_ptr<DepClient> client;
-    int page_limit = 1000;
-  };
-  std::map<std::string, CachedClient> clients_;  // worker/SyncOnce caller only
+  DepAssigner* assigner_ = nullptr;
   std::mutex run_mu_;                            // one SyncOnce at a time
   metrics::Family<metrics::Gauge>* token_expiry_ = nullptr;
   metrics::Family<metrics::Gauge>* terms_not_signed_ = nullptr;

@@ -6,12 +6,17 @@
 #include <cstring>
 #include <filesystem>
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "common/crypto/openssl_ptr.h"
 #include "common/crypto/self_signed.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "gateway/handlers/admin_info.h"
 #include "gateway/handlers/apns_admin.h"
 #include "gateway/handlers/dep_admin.h"
+#include "gateway/handlers/dep_profile_admin.h"
 #include "gateway/handlers/health.h"
 #include "gateway/handlers/push_api.h"
 
@@ -49,6 +54,29 @@ Status PrepareTls(const GatewayConfig& config, std::string* cert_file, std::stri
   log::Info("generated a self-signed TLS certificate for localhost",
             {{"certificate", *cert_file}, {"key", *key_file}});
   return Status::Ok();
+}
+
+// The server certificate as a DEP profile trust anchor (base64 DER) when it is self-signed: a
+// device in Setup Assistant trusts only public CAs and the profile's anchor_certs.
+std::vector<std::string> SelfSignedAnchor(const std::string& cert_file) {
+  auto pem = ReadFile(cert_file);
+  if (!pem.ok()) return {};
+  crypto::BioPtr bio = crypto::MemBio(*pem);
+  crypto::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert || X509_check_issued(cert.get(), cert.get()) != X509_V_OK) return {};
+  int len = i2d_X509(cert.get(), nullptr);
+  if (len <= 0) return {};
+  std::string der(static_cast<size_t>(len), '\0');
+  unsigned char* p = reinterpret_cast<unsigned char*>(der.data());
+  i2d_X509(cert.get(), &p);
+  return {Base64Encode(der)};
+}
+
+// https://<listen host, localhost for a wildcard>:<port>
+std::string DefaultPublicUrl(const std::string& host, uint16_t port) {
+  std::string h = host == "0.0.0.0" || host == "::" || host.empty() ? "localhost" : host;
+  if (h.find(':') != std::string::npos) h = "[" + h + "]";
+  return "https://" + h + (port == 443 ? "" : ":" + std::to_string(port));
 }
 
 std::chrono::milliseconds Seconds(int s) { return std::chrono::milliseconds(int64_t{s} * 1000); }
@@ -131,9 +159,20 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->dep_http_ = std::move(dep_http).value();
   app->dep_servers_ = std::make_unique<dep::DepServerService>(app->store_->dep(), *app->secret_box_,
                                                               Clock::System(), *app->dep_http_);
-  app->dep_syncer_ = std::make_unique<dep::DepSyncer>(
-      app->store_->dep(), *app->dep_servers_, *app->dep_http_, Clock::System(), &app->registry_);
+  app->dep_clients_ = std::make_unique<dep::DepClients>(app->store_->dep(), *app->dep_servers_,
+                                                        *app->dep_http_);
+  app->dep_assigner_ = std::make_unique<dep::DepAssigner>(app->store_->dep(), *app->dep_clients_,
+                                                          Clock::System(), &app->registry_);
+  app->dep_profiles_ = std::make_unique<dep::DepProfileService>(
+      app->store_->dep(), *app->dep_clients_, *app->dep_assigner_, config.server.public_url,
+      SelfSignedAnchor(app->tls_cert_file_));
+  app->dep_syncer_ = std::make_unique<dep::DepSyncer>(app->store_->dep(), *app->dep_clients_,
+                                                      Clock::System(), &app->registry_);
+  app->dep_syncer_->SetAssigner(app->dep_assigner_.get());
   AddDepAdminRoutes(*app->router_, *app->dep_servers_, *app->dep_syncer_, app->store_->dep());
+  app->blocking_work_ = std::make_unique<BlockingWork>(2);
+  AddDepProfileRoutes(*app->router_, *app->dep_profiles_, *app->dep_assigner_, *app->dep_clients_,
+                      *app->blocking_work_);
 
   net::ServerOptions options;
   std::string host;
@@ -181,10 +220,17 @@ void GatewayApp::StopBackground() {
   // Fails queued pushes and syncs (their requests get answers) before the server goes away.
   if (apns_client_) apns_client_->Stop();
   if (dep_syncer_) dep_syncer_->Stop();
+  if (blocking_work_) blocking_work_->Stop();
 }
 
 Status GatewayApp::Start() {
   MDMGW_RETURN_IF_ERROR(server_->Start());
+  if (config_.server.public_url.empty()) {
+    std::string host;
+    uint16_t port = 0;
+    (void)ParseHostPort(config_.server.listen, &host, &port);
+    dep_profiles_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
+  }
   dep_syncer_->Start();
   housekeeping_ = std::thread([this] {
     std::unique_lock lock(housekeeping_mu_);

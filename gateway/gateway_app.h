@@ -21,8 +21,12 @@
 #include "common/metrics.h"
 #include "common/secret_box.h"
 #include "dep/dep_server_service.h"
+#include "dep/dep_assigner.h"
+#include "dep/dep_clients.h"
+#include "dep/dep_profile_service.h"
 #include "dep/dep_syncer.h"
 #include "gateway/api_keys.h"
+#include "gateway/blocking_work.h"
 #include "gateway/metrics.h"
 #include "gateway/router.h"
 #include "net/server.h"
@@ -77,7 +81,11 @@ class GatewayApp {
   std::unique_ptr<apns::PushService> push_service_;
   std::unique_ptr<net::H1Client> dep_http_;  // to Apple's DEP API (or dep-sim)
   std::unique_ptr<dep::DepServerService> dep_servers_;
+  std::unique_ptr<dep::DepClients> dep_clients_;
+  std::unique_ptr<dep::DepAssigner> dep_assigner_;
+  std::unique_ptr<dep::DepProfileService> dep_profiles_;
   std::unique_ptr<dep::DepSyncer> dep_syncer_;  // answers sync requests: stopped before the server
+  std::unique_ptr<BlockingWork> blocking_work_;  // admin calls that wait on Apple: likewise
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;
   std::mutex housekeeping_mu_;

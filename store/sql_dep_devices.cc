@@ -8,6 +8,18 @@ constexpr std::string_view kDeviceColumns =
     "server, serial, model, description, color, os, device_family, profile_status, "
     "profile_uuid, op_type, op_date, deleted, updated_at";
 
+// A device "has a profile" when Apple (or our own recorded success) names one that is not removed.
+constexpr std::string_view kHasProfile =
+    "(d.profile_uuid <> '' AND d.profile_status NOT IN ('removed', 'empty'))";
+
+// The assignment state of d (joined with its attempt a): see kDepAssignmentStates.
+std::string StateExpr() {
+  return "CASE WHEN " + std::string(kHasProfile) +
+         " THEN (CASE WHEN d.profile_status = 'pushed' THEN 'pushed' ELSE 'assigned' END)"
+         " WHEN a.status IN ('throttled', 'failed', 'not_accessible') THEN a.status"
+         " ELSE 'unassigned' END";
+}
+
 DepDeviceRecord DeviceFromRow(const SqlRow& row) {
   DepDeviceRecord d;
   d.server = AsText(row[0]);
@@ -23,13 +35,20 @@ DepDeviceRecord DeviceFromRow(const SqlRow& row) {
   d.op_date = AsInt(row[10]);
   d.deleted = AsInt(row[11]) != 0;
   d.updated_at = AsInt(row[12]);
+  if (row.size() > 13) {
+    d.assignment = AsText(row[13]);
+    d.assign_profile_uuid = AsText(row[14]);
+    d.assign_attempts = AsInt(row[15]);
+    d.assign_attempted_at = AsInt(row[16]);
+    d.assign_retry_at = AsInt(row[17]);
+  }
   return d;
 }
 
 }  // namespace
 
 Status Store::ApplyDepPage(const std::string& server, const std::vector<DepDeviceRecord>& devices,
-                           const std::string& cursor, const std::string& phase) {
+                           const std::string& cursor, const std::string& phase, int64_t at) {
   static const std::string kUpsert =
       "INSERT INTO dep_devices (" + std::string(kDeviceColumns) +
       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -48,17 +67,18 @@ Status Store::ApplyDepPage(const std::string& server, const std::vector<DepDevic
     }
     return db_
         ->Exec(
-            "INSERT INTO dep_sync_state (server, cursor, phase, last_sync_at, last_result)"
-            " VALUES ($1, $2, $3, 0, '') ON CONFLICT (server) DO UPDATE SET"
-            " cursor = excluded.cursor, phase = excluded.phase",
-            {server, cursor, phase})
+            "INSERT INTO dep_sync_state (server, cursor, phase, last_sync_at, last_result,"
+            " cursor_at) VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (server) DO UPDATE SET"
+            " cursor = excluded.cursor, phase = excluded.phase, cursor_at = excluded.cursor_at",
+            {server, cursor, phase, at})
         .status();
   });
 }
 
 Result<DepSyncState> Store::GetDepSyncState(const std::string& server) {
   auto rows = db_->Query(
-      "SELECT cursor, phase, last_sync_at, last_result FROM dep_sync_state WHERE server = $1",
+      "SELECT cursor, phase, last_sync_at, last_result, cursor_at FROM dep_sync_state"
+      " WHERE server = $1",
       {server});
   if (!rows.ok()) return rows.status();
   DepSyncState s;
@@ -69,6 +89,7 @@ Result<DepSyncState> Store::GetDepSyncState(const std::string& server) {
   s.phase = AsText(row[1]);
   s.last_sync_at = AsInt(row[2]);
   s.last_result = AsText(row[3]);
+  s.cursor_at = AsInt(row[4]);
   return s;
 }
 
@@ -84,15 +105,138 @@ Status Store::PutDepSyncResult(const std::string& server, int64_t at,
 }
 
 Result<std::vector<DepDeviceRecord>> Store::ListDepDevices(const std::string& server,
-                                                           const std::string& after, int limit) {
-  auto rows = db_->Query("SELECT " + std::string(kDeviceColumns) +
-                             " FROM dep_devices WHERE server = $1 AND deleted = 0 AND serial > $2"
-                             " ORDER BY serial LIMIT $3",
-                         {server, after, static_cast<int64_t>(limit)});
+                                                           const std::string& after, int limit,
+                                                           const std::string& state) {
+  std::string columns;
+  for (std::string_view rest = kDeviceColumns; !rest.empty();) {
+    size_t comma = rest.find(", ");
+    columns += (columns.empty() ? "d." : ", d.") + std::string(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  std::string sql = "SELECT " + columns + ", " + StateExpr() +
+                    ", COALESCE(a.profile_uuid, ''), COALESCE(a.attempts, 0),"
+                    " COALESCE(a.attempted_at, 0), COALESCE(a.retry_at, 0)"
+                    " FROM dep_devices d LEFT JOIN dep_assignments a"
+                    " ON a.server = d.server AND a.serial = d.serial"
+                    " WHERE d.server = $1 AND d.deleted = 0 AND d.serial > $2";
+  std::vector<SqlValue> params = {server, after, static_cast<int64_t>(limit)};
+  if (!state.empty()) {
+    sql += " AND (" + StateExpr() + ") = $4";
+    params.push_back(state);
+  }
+  sql += " ORDER BY d.serial LIMIT $3";
+  auto rows = db_->Query(sql, params);
   if (!rows.ok()) return rows.status();
   std::vector<DepDeviceRecord> out;
   out.reserve(rows->size());
   for (const SqlRow& row : *rows) out.push_back(DeviceFromRow(row));
+  return out;
+}
+
+Result<std::map<std::string, int64_t>> Store::CountDepDevicesByState(const std::string& server) {
+  auto rows = db_->Query("SELECT " + StateExpr() +
+                             " AS state, COUNT(*) FROM dep_devices d LEFT JOIN dep_assignments a"
+                             " ON a.server = d.server AND a.serial = d.serial"
+                             " WHERE d.server = $1 AND d.deleted = 0 GROUP BY 1",
+                         {server});
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, int64_t> out;
+  for (const SqlRow& row : *rows) out[AsText(row[0])] = AsInt(row[1]);
+  return out;
+}
+
+Status Store::RecordDepAssignments(const std::string& server,
+                                   const std::vector<DepAssignmentRecord>& records) {
+  static const std::string kUpsert =
+      "INSERT INTO dep_assignments (server, serial, profile_uuid, status, attempts, attempted_at,"
+      " retry_at) VALUES ($1, $2, $3, $4, 1, $5, $6) ON CONFLICT (server, serial) DO UPDATE SET"
+      " profile_uuid = excluded.profile_uuid, status = excluded.status,"
+      " attempts = dep_assignments.attempts + 1, attempted_at = excluded.attempted_at,"
+      " retry_at = excluded.retry_at";
+  return db_->Transaction([&]() -> Status {
+    for (const DepAssignmentRecord& a : records) {
+      auto r = db_->Exec(kUpsert,
+                         {server, a.serial, a.profile_uuid, a.status, a.attempted_at, a.retry_at});
+      if (!r.ok()) return r.status();
+      if (a.status == "success" || a.status == "removed") {
+        // Apple's next sync event for the device will say the same; until then, so do we.
+        auto d = db_->Exec(
+            "UPDATE dep_devices SET profile_uuid = $3, profile_status = $4"
+            " WHERE server = $1 AND serial = $2",
+            {server, a.serial, a.status == "success" ? a.profile_uuid : std::string(),
+             std::string(a.status == "success" ? "assigned" : "removed")});
+        if (!d.ok()) return d.status();
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<std::string>> Store::ListDepDevicesToAssign(const std::string& server,
+                                                               int64_t now,
+                                                               const std::string& after,
+                                                               int limit) {
+  auto rows = db_->Query(
+      "SELECT d.serial FROM dep_devices d LEFT JOIN dep_assignments a"
+      " ON a.server = d.server AND a.serial = d.serial"
+      " WHERE d.server = $1 AND d.deleted = 0 AND d.serial > $3 AND NOT " +
+          std::string(kHasProfile) +
+          " AND (a.serial IS NULL"
+          " OR (a.status IN ('throttled', 'failed') AND a.retry_at <= $2)"
+          " OR (a.status IN ('success', 'not_accessible') AND a.attempted_at < d.op_date))"
+          " ORDER BY d.serial LIMIT $4",
+      {server, now, after, static_cast<int64_t>(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (const SqlRow& row : *rows) out.push_back(AsText(row[0]));
+  return out;
+}
+
+Status Store::PutDepProfile(const DepProfileRecord& r) {
+  return db_
+      ->Exec(
+          "INSERT INTO dep_profiles (server, name, profile_uuid, definition, defined_at)"
+          " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (server, name) DO UPDATE SET"
+          " profile_uuid = excluded.profile_uuid, definition = excluded.definition,"
+          " defined_at = excluded.defined_at",
+          {r.server, r.name, r.profile_uuid, r.definition, r.defined_at})
+      .status();
+}
+
+namespace {
+DepProfileRecord ProfileFromRow(const SqlRow& row) {
+  DepProfileRecord p;
+  p.server = AsText(row[0]);
+  p.name = AsText(row[1]);
+  p.profile_uuid = AsText(row[2]);
+  p.definition = AsText(row[3]);
+  p.defined_at = AsInt(row[4]);
+  return p;
+}
+}  // namespace
+
+Result<DepProfileRecord> Store::GetDepProfile(const std::string& server, const std::string& name) {
+  auto rows = db_->Query(
+      "SELECT server, name, profile_uuid, definition, defined_at FROM dep_profiles"
+      " WHERE server = $1 AND name = $2",
+      {server, name});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return Status::NotFound("no DEP profile \"" + name + "\" on server \"" + server + "\"",
+                            "profile_not_found");
+  }
+  return ProfileFromRow(rows->front());
+}
+
+Result<std::vector<DepProfileRecord>> Store::ListDepProfiles(const std::string& server) {
+  auto rows = db_->Query(
+      "SELECT server, name, profile_uuid, definition, defined_at FROM dep_profiles"
+      " WHERE server = $1 ORDER BY name",
+      {server});
+  if (!rows.ok()) return rows.status();
+  std::vector<DepProfileRecord> out;
+  for (const SqlRow& row : *rows) out.push_back(ProfileFromRow(row));
   return out;
 }
 

@@ -6,7 +6,8 @@ namespace {
 
 constexpr std::string_view kColumns =
     "name, base_url, sync_interval_seconds, cert_pem, sealed_key, consumer_key, sealed_token, "
-    "token_expiry, token_uploaded_at, server_uuid, server_name, org_name, created_at, updated_at";
+    "token_expiry, token_uploaded_at, server_uuid, server_name, org_name, created_at, updated_at, "
+    "default_profile";
 
 DepServerRecord FromRow(const SqlRow& row) {
   DepServerRecord r;
@@ -24,6 +25,7 @@ DepServerRecord FromRow(const SqlRow& row) {
   r.org_name = AsText(row[11]);
   r.created_at = AsInt(row[12]);
   r.updated_at = AsInt(row[13]);
+  r.default_profile = AsText(row[14]);
   return r;
 }
 
@@ -32,7 +34,7 @@ DepServerRecord FromRow(const SqlRow& row) {
 Status Store::PutDepServer(const DepServerRecord& r) {
   return db_
       ->Exec("INSERT INTO dep_servers (" + std::string(kColumns) +
-                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
                  " ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url,"
                  " sync_interval_seconds = excluded.sync_interval_seconds,"
                  " cert_pem = excluded.cert_pem, sealed_key = excluded.sealed_key,"
@@ -43,7 +45,8 @@ Status Store::PutDepServer(const DepServerRecord& r) {
                  " org_name = excluded.org_name, updated_at = excluded.updated_at",
              {r.name, r.base_url, r.sync_interval_seconds, r.cert_pem, Blob{r.sealed_key},
               r.consumer_key, Blob{r.sealed_token}, r.token_expiry, r.token_uploaded_at,
-              r.server_uuid, r.server_name, r.org_name, r.created_at, r.updated_at})
+              r.server_uuid, r.server_name, r.org_name, r.created_at, r.updated_at,
+              r.default_profile})
       .status();
 }
 
@@ -64,9 +67,24 @@ Result<std::vector<DepServerRecord>> Store::ListDepServers() {
 }
 
 Status Store::DeleteDepServer(const std::string& name) {
-  auto r = db_->Exec("DELETE FROM dep_servers WHERE name = $1", {name});
+  // The server's devices, cursor, profiles and assignment history go with it.
+  return db_->Transaction([&]() -> Status {
+    auto r = db_->Exec("DELETE FROM dep_servers WHERE name = $1", {name});
+    if (!r.ok()) return r.status();
+    if (*r == 0) return Status::NotFound("no DEP server named \"" + name + "\"");
+    for (const char* table : {"dep_devices", "dep_sync_state", "dep_profiles", "dep_assignments"}) {
+      auto d = db_->Exec(std::string("DELETE FROM ") + table + " WHERE server = $1", {name});
+      if (!d.ok()) return d.status();
+    }
+    return Status::Ok();
+  });
+}
+
+Status Store::SetDepDefaultProfile(const std::string& server, const std::string& profile) {
+  auto r =
+      db_->Exec("UPDATE dep_servers SET default_profile = $2 WHERE name = $1", {server, profile});
   if (!r.ok()) return r.status();
-  if (*r == 0) return Status::NotFound("no DEP server named \"" + name + "\"");
+  if (*r == 0) return Status::NotFound("no DEP server named \"" + server + "\"");
   return Status::Ok();
 }
 

@@ -63,13 +63,26 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, 
   Result<std::vector<DepServerRecord>> ListDepServers() override;
   Status DeleteDepServer(const std::string& name) override;
   Status ApplyDepPage(const std::string& server, const std::vector<DepDeviceRecord>& devices,
-                      const std::string& cursor, const std::string& phase) override;
+                      const std::string& cursor, const std::string& phase,
+                      int64_t at) override;
   Result<DepSyncState> GetDepSyncState(const std::string& server) override;
   Status PutDepSyncResult(const std::string& server, int64_t at,
                           const std::string& result_json) override;
   Result<std::vector<DepDeviceRecord>> ListDepDevices(const std::string& server,
-                                                      const std::string& after, int limit) override;
+                                                      const std::string& after, int limit,
+                                                      const std::string& state = "") override;
   Result<int64_t> CountDepDevices(const std::string& server) override;
+  Result<std::map<std::string, int64_t>> CountDepDevicesByState(const std::string& server) override;
+  Status PutDepProfile(const DepProfileRecord& record) override;
+  Result<DepProfileRecord> GetDepProfile(const std::string& server,
+                                         const std::string& name) override;
+  Result<std::vector<DepProfileRecord>> ListDepProfiles(const std::string& server) override;
+  Status SetDepDefaultProfile(const std::string& server, const std::string& profile) override;
+  Status RecordDepAssignments(const std::string& server,
+                              const std::vector<DepAssignmentRecord>& records) override;
+  Result<std::vector<std::string>> ListDepDevicesToAssign(const std::string& server, int64_t now,
+                                                          const std::string& after,
+                                                          int limit) override;
 
  private:
   std::unique_ptr<SqlDatabase> db_;

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   r.token_expiry = 4102444800;
   if (!(*store)->PutDepServer(r).ok()) return 2;
   dep::DepServerService servers((*store)->dep(), box, Clock::System(), *http);
-  dep::DepSyncer syncer((*store)->dep(), servers, *http);
+  dep::DepClients clients((*store)->dep(), servers, *http);
+  dep::DepSyncer syncer((*store)->dep(), clients);
   dep::DepSyncResult result = syncer.SyncOnce("bench");
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

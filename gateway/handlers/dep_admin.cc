@@ -1,5 +1,9 @@
 #include "gateway/handlers/dep_admin.h"
 
+#include <algorithm>
+
+#include "common/clock.h"
+
 #include "gateway/http_errors.h"
 #include "gateway/multipart.h"
 
@@ -23,17 +27,42 @@ nlohmann::json InfoJson(const dep::DepServerInfo& i) {
        {{"server_uuid", i.server_uuid}, {"server_name", i.server_name}, {"org_name", i.org_name}}}};
 }
 
-// Adds the sync state and device count to a server's JSON.
+// Adds the sync state, terms state, default profile and device counts to a server's JSON.
 void AddSyncState(nlohmann::json& j, store::DepStore& store, const std::string& name) {
   auto state = store.GetDepSyncState(name);
   nlohmann::json sync = nullptr;
+  std::string terms = "unknown";  // until Apple has answered a sync
   if (state.ok() && state->last_sync_at != 0) {
+    auto last = nlohmann::json::parse(state->last_result, nullptr, false);
+    int64_t now = Clock::System().NowUnixSeconds();
     sync = {{"last_sync_at", state->last_sync_at},
+            {"last_sync_age_seconds", now - state->last_sync_at},
             {"phase", state->phase},
-            {"last_result", nlohmann::json::parse(state->last_result, nullptr, false)}};
+            {"cursor_age_seconds",
+             state->cursor_at != 0 ? nlohmann::json(now - state->cursor_at) : nullptr},
+            {"last_result", last}};
+    std::string code;
+    if (last.is_object() && last.contains("error") && last["error"].is_object())
+      code = last["error"].value("code", "");
+    if (code == "terms_not_signed") {
+      terms = "not_signed";
+    } else if (last.is_object() && last.value("ok", false)) {
+      terms = "accepted";
+    }
   }
   j["sync"] = sync;
+  j["terms"] = terms;
   j["devices"] = store.CountDepDevices(name).value_or(0);
+  auto by_state = store.CountDepDevicesByState(name);
+  nlohmann::json counts = nlohmann::json::object();
+  for (const char* s : store::kDepAssignmentStates) counts[s] = 0;
+  if (by_state.ok())
+    for (const auto& [k, v] : *by_state) counts[k] = v;
+  j["devices_by_assignment"] = counts;
+  auto record = store.GetDepServer(name);
+  j["default_profile"] = record.ok() && !record->default_profile.empty()
+                             ? nlohmann::json(record->default_profile)
+                             : nlohmann::json(nullptr);
 }
 
 std::string Name(const net::Request& r) {
@@ -114,9 +143,18 @@ void AddDepAdminRoutes(Router& router, dep::DepServerService& servers, dep::DepS
         if (server.empty())
           return respond(ErrorResponse(
               Status::InvalidArgument("give ?server=<DEP server name>", "bad_request")));
-        if (request.QueryParam("status"))
+        std::string status = request.QueryParam("status").value_or("");
+        if (!status.empty() && std::find_if(std::begin(store::kDepAssignmentStates),
+                                            std::end(store::kDepAssignmentStates),
+                                            [&](const char* s) { return status == s; }) ==
+                                   std::end(store::kDepAssignmentStates))
           return respond(ErrorResponse(Status::InvalidArgument(
-              "the status filter arrives with profile assignment", "unsupported_filter")));
+              "status must be one of assigned, pushed, unassigned, throttled, failed, "
+              "not_accessible",
+              "bad_request")));
+        if (!store.GetDepServer(server).ok())
+          return respond(ErrorResponse(
+              Status::NotFound("no DEP server named \"" + server + "\"", "not_found")));
         int limit = 500;
         if (auto l = request.QueryParam("limit")) {
           limit = std::atoi(l->c_str());
@@ -124,7 +162,8 @@ void AddDepAdminRoutes(Router& router, dep::DepServerService& servers, dep::DepS
             return respond(
                 ErrorResponse(Status::InvalidArgument("limit must be 1 to 1000", "bad_request")));
         }
-        auto page = store.ListDepDevices(server, request.QueryParam("cursor").value_or(""), limit);
+        auto page =
+            store.ListDepDevices(server, request.QueryParam("cursor").value_or(""), limit, status);
         if (!page.ok()) return respond(ErrorResponse(page.status()));
         nlohmann::json devices = nlohmann::json::array();
         for (const auto& d : *page) {
@@ -137,7 +176,13 @@ void AddDepAdminRoutes(Router& router, dep::DepServerService& servers, dep::DepS
                              {"profile_status", d.profile_status},
                              {"profile_uuid", d.profile_uuid},
                              {"op_type", d.op_type},
-                             {"op_date", d.op_date}});
+                             {"op_date", d.op_date},
+                             {"assignment",
+                              {{"state", d.assignment},
+                               {"profile_uuid", d.assign_profile_uuid},
+                               {"attempts", d.assign_attempts},
+                               {"attempted_at", d.assign_attempted_at},
+                               {"retry_at", d.assign_retry_at}}}});
         }
         nlohmann::json body = {{"devices", devices}};
         if (static_cast<int>(page->size()) == limit) body["next_cursor"] = page->back().serial;

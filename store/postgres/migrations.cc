@@ -90,6 +90,28 @@ CREATE TABLE dep_sync_state (
   last_result TEXT NOT NULL
 );
 )sql"},
+      {5, "DEP profiles, default profile, assignments, cursor age", R"sql(
+ALTER TABLE dep_servers ADD COLUMN default_profile TEXT NOT NULL DEFAULT '';
+ALTER TABLE dep_sync_state ADD COLUMN cursor_at BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE dep_profiles (
+  server TEXT NOT NULL,
+  name TEXT NOT NULL,
+  profile_uuid TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  defined_at BIGINT NOT NULL,
+  PRIMARY KEY (server, name)
+);
+CREATE TABLE dep_assignments (
+  server TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  profile_uuid TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  attempted_at BIGINT NOT NULL,
+  retry_at BIGINT NOT NULL,
+  PRIMARY KEY (server, serial)
+);
+)sql"},
   };
   return *migrations;
 }

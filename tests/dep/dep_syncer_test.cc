@@ -40,7 +40,8 @@ class DepSyncerTest : public ::testing::Test {
                                   testing::MakeDepP7m(*cert, testing::DepTokenPlaintext("CK_sync")),
                                   false)
                     .ok());
-    syncer_ = std::make_unique<DepSyncer>(store_->dep(), *servers_, *http_);
+    clients_ = std::make_unique<DepClients>(store_->dep(), *servers_, *http_);
+    syncer_ = std::make_unique<DepSyncer>(store_->dep(), *clients_);
   }
   nlohmann::json Sim(const std::string& method, const std::string& path,
                      const std::string& body = "") {
@@ -79,6 +80,7 @@ class DepSyncerTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   SecretBox box_ = SecretBox::FromKey(Secret<std::string>(RandomBytes(32))).value();
   std::unique_ptr<DepServerService> servers_;
+  std::unique_ptr<DepClients> clients_;
   std::unique_ptr<DepSyncer> syncer_;
 };
 

@@ -305,7 +305,7 @@ TEST_P(StoreConformanceTest, DepDevicePagesAndLatestOpDateWins) {
     d.op_date = 100;
     page.push_back(d);
   }
-  ASSERT_TRUE(store_->ApplyDepPage("main", page, "cursor-1", "fetch").ok());
+  ASSERT_TRUE(store_->ApplyDepPage("main", page, "cursor-1", "fetch", 100).ok());
   EXPECT_EQ(*store_->CountDepDevices("main"), 5);
   EXPECT_EQ(store_->GetDepSyncState("main")->cursor, "cursor-1");
 
@@ -321,7 +321,7 @@ TEST_P(StoreConformanceTest, DepDevicePagesAndLatestOpDateWins) {
   gone.op_type = "deleted";
   gone.deleted = true;
   gone.op_date = 300;
-  ASSERT_TRUE(store_->ApplyDepPage("main", {newer, older, gone}, "cursor-2", "sync").ok());
+  ASSERT_TRUE(store_->ApplyDepPage("main", {newer, older, gone}, "cursor-2", "sync", 200).ok());
   auto list = store_->ListDepDevices("main", "", 10);
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 4u);
