@@ -22,8 +22,9 @@ Status CheckSerialList(const std::vector<std::string>& serials) {
   }
   for (const auto& s : serials) {
     // Lengths vary (10, 12, more later): only emptiness and control bytes are refused.
-    if (s.empty() || s.size() > 64 ||
-        std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x21; }))
+    if (s.empty() || s.size() > 64 || std::any_of(s.begin(), s.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x21;
+        }))
       return Status::InvalidArgument("\"" + s + "\" is not a serial number", "bad_serial");
   }
   return Status::Ok();
@@ -32,14 +33,10 @@ Status CheckSerialList(const std::vector<std::string>& serials) {
 }  // namespace
 
 nlohmann::json DepAssignOutcome::ToJson(bool with_devices) const {
-  nlohmann::json j = {{"server", server},
-                      {"action", action},
-                      {"success", success},
-                      {"not_accessible", not_accessible},
-                      {"failed", failed},
-                      {"throttled", throttled},
-                      {"not_sent", not_sent},
-                      {"calls", calls}};
+  nlohmann::json j = {{"server", server},     {"action", action},
+                      {"success", success},   {"not_accessible", not_accessible},
+                      {"failed", failed},     {"throttled", throttled},
+                      {"not_sent", not_sent}, {"calls", calls}};
   if (!profile.empty()) j["profile"] = profile;
   if (!profile_uuid.empty()) j["profile_uuid"] = profile_uuid;
   if (retry_after_seconds > 0) j["retry_after_seconds"] = retry_after_seconds;
@@ -52,9 +49,9 @@ DepAssigner::DepAssigner(store::DepStore& store, DepClients& clients, Clock& clo
                          metrics::Registry* registry)
     : store_(store), clients_(clients), clock_(clock) {
   if (registry != nullptr) {
-    assignments_ = &registry->AddCounter("mdmgw_dep_assignments_total",
-                                         "DEP profile assignment answers per serial",
-                                         {"server", "result"});
+    assignments_ =
+        &registry->AddCounter("mdmgw_dep_assignments_total",
+                              "DEP profile assignment answers per serial", {"server", "result"});
   }
 }
 
@@ -106,8 +103,9 @@ bool DepAssigner::AssignChunk(DepClient& client, const std::vector<std::string>&
       throttled = true;
       r.retry_at = now + (advised > 0 ? advised : kDefaultRetrySeconds);
     } else {
+      // Apple's retry_after_seconds is its throttling advice; a FAILED device waits the default.
       ++out->failed;
-      r.retry_at = now + (advised > 0 ? advised : kDefaultRetrySeconds);
+      r.retry_at = now + kDefaultRetrySeconds;
     }
     records.push_back(std::move(r));
   }

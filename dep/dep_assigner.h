@@ -1,9 +1,9 @@
 // DepAssigner: puts DEP profiles on devices at Apple (POST /profile/devices) and keeps what Apple
 // answered per serial. Calls carry at most 1000 serials. SUCCESS marks the device assigned;
-// NOT_ACCESSIBLE is kept (retried only if Apple later reports the device changed); FAILED and
-// THROTTLED are retried after the time Apple advised (retry_after_seconds) or, without advice,
-// 24 hours — never in a loop: a THROTTLED serial or a 429 ends the run, and the next run (after
-// the next sync) picks up what is due.
+// NOT_ACCESSIBLE is kept (retried only if Apple later reports the device changed); THROTTLED is
+// retried after the time Apple advised (retry_after_seconds; without advice 24 hours), FAILED
+// after 24 hours — never in a loop: a THROTTLED serial or a 429 ends the run, and the next run
+// (after the next sync) picks up what is due.
 //
 // AutoAssign gives the server's default profile to every current device without one: devices
 // that were added, or modified and left without a profile, and failed/throttled ones now due.
@@ -70,8 +70,7 @@ class DepAssigner {
 
  private:
   // One call to Apple for <= 1000 serials; records the answers. Returns false to stop the run.
-  bool AssignChunk(DepClient& client, const std::vector<std::string>& chunk,
-                   DepAssignOutcome* out);
+  bool AssignChunk(DepClient& client, const std::vector<std::string>& chunk, DepAssignOutcome* out);
   void Count(const std::string& server, const std::string& result, int64_t n);
   std::mutex& ServerMutex(const std::string& server);
 

@@ -11,10 +11,10 @@
 
 #include <cstdint>
 #include <map>
-#include <vector>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"

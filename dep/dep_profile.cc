@@ -61,9 +61,11 @@ constexpr std::array<std::string_view, 45> kSkipKeys = {
 };
 
 constexpr std::array<std::string_view, 9> kBoolKeys = {
-    "allow_pairing",           "is_supervised",      "is_multi_user",
-    "is_mandatory",            "is_mdm_removable",   "await_device_configured",
-    "auto_advance_setup",      "do_not_use_profile_from_backup", "is_return_to_service"};
+    "allow_pairing",       "is_supervised",
+    "is_multi_user",       "is_mandatory",
+    "is_mdm_removable",    "await_device_configured",
+    "auto_advance_setup",  "do_not_use_profile_from_backup",
+    "is_return_to_service"};
 
 // String fields and Apple's limits (characters; 0 = no documented limit) with Apple's error code.
 struct StringRule {
@@ -88,7 +90,11 @@ size_t Utf8Length(std::string_view s) {
   size_t n = 0;
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return std::string_view::npos;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return std::string_view::npos;
@@ -115,7 +121,8 @@ Status CheckCertList(const nlohmann::json& list, const std::string& key,
   for (const auto& item : list) {
     if (!item.is_string()) return Invalid(key, "must be a list of base64 DER certificates", "");
     auto der = Base64Decode(item.get<std::string>());
-    if (!der.ok()) return Invalid(key, "holds an entry that is not base64", "MALFORMED_REQUEST_BODY");
+    if (!der.ok())
+      return Invalid(key, "holds an entry that is not base64", "MALFORMED_REQUEST_BODY");
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
     X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der->size()));
     if (cert == nullptr) {
@@ -235,8 +242,7 @@ Result<DepProfileBuild> BuildDepProfile(const nlohmann::json& request,
     // ISO 3166-1 alpha-2, upper case (Apple: "US").
     if (p["region"].get<std::string>().size() != 2 ||
         !AllOf(p["region"].get<std::string>(), [](char c) { return c >= 'A' && c <= 'Z'; }))
-      return Invalid("region", "must be an ISO 3166 alpha-2 code such as \"US\"",
-                     "LOCALE_INVALID");
+      return Invalid("region", "must be an ISO 3166 alpha-2 code such as \"US\"", "LOCALE_INVALID");
   }
   if (p.value("is_mdm_removable", true) == false && p.value("is_supervised", false) == false) {
     return Invalid("is_mdm_removable",

@@ -23,7 +23,7 @@ struct DepProfileDefaults {
 };
 
 struct DepProfileBuild {
-  nlohmann::json profile;  // the JSON for POST /profile (without devices)
+  nlohmann::json profile;            // the JSON for POST /profile (without devices)
   std::vector<std::string> devices;  // serials to assign at define time
   std::vector<std::string> warnings;
 };

@@ -9,11 +9,10 @@ namespace mdmgw::dep {
 namespace {
 
 bool ValidName(const std::string& name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
 }
 
 }  // namespace
@@ -75,7 +74,8 @@ Result<DepProfileDefineResult> DepProfileService::Define(const std::string& serv
   if (!defined.ok()) return defined.status().WithContext("defining the profile at Apple");
 
   DepProfileDefineResult out;
-  out.created = !store_.GetDepProfile(server, name).ok();
+  auto previous = store_.GetDepProfile(server, name);
+  out.created = !previous.ok();
   out.warnings = built->warnings;
   out.record.server = server;
   out.record.name = name;
@@ -95,6 +95,49 @@ Result<DepProfileDefineResult> DepProfileService::Define(const std::string& serv
                                               {"profile", name},
                                               {"profile_uuid", out.record.profile_uuid},
                                               {"default", out.is_default}});
+  if (previous.ok() && previous->profile_uuid != out.record.profile_uuid) {
+    std::vector<std::string> moving;
+    std::string after;
+    while (true) {
+      auto page = store_.ListDepSerialsWithProfile(server, previous->profile_uuid, after, 10000);
+      if (!page.ok()) return page.status().WithContext("profile defined; finding its devices");
+      if (page->empty()) break;
+      after = page->back();
+      moving.insert(moving.end(), page->begin(), page->end());
+    }
+    if (!moving.empty()) {
+      DepAssignOutcome total;
+      for (size_t i = 0; i < moving.size(); i += DepAssigner::kMaxSerialsPerRequest) {
+        size_t end = std::min(moving.size(), i + DepAssigner::kMaxSerialsPerRequest);
+        auto moved = assigner_.AssignUuid(
+            server, name, out.record.profile_uuid,
+            std::vector<std::string>(moving.begin() + static_cast<ptrdiff_t>(i),
+                                     moving.begin() + static_cast<ptrdiff_t>(end)));
+        if (!moved.ok()) return moved.status().WithContext("profile defined; moving its devices");
+        moved->devices.clear();
+        total.success += moved->success;
+        total.failed += moved->failed;
+        total.throttled += moved->throttled;
+        total.not_accessible += moved->not_accessible;
+        total.not_sent += moved->not_sent;
+        total.calls += moved->calls;
+        total.server = moved->server;
+        total.action = moved->action;
+        total.profile = moved->profile;
+        total.profile_uuid = moved->profile_uuid;
+        if (!moved->ok || moved->throttled > 0) {
+          // Throttled or refused: the rest keeps the old profile until the admin redefines or
+          // assigns again; say so rather than hammering Apple.
+          total.ok = moved->ok;
+          total.error_code = moved->error_code;
+          total.error = moved->error;
+          total.not_sent += static_cast<int64_t>(moving.size() - end);
+          break;
+        }
+      }
+      out.reassigned = std::move(total);
+    }
+  }
   if (!built->devices.empty()) {
     auto assigned = assigner_.AssignUuid(server, name, out.record.profile_uuid, built->devices);
     if (!assigned.ok()) return assigned.status().WithContext("profile defined; assigning devices");

@@ -4,6 +4,8 @@
 // profile the auto-assigner gives new devices), and assigns any serials named at define time.
 // A profile's enrollment URL defaults to the gateway's own DEP enrollment endpoint for it:
 // <public_url>/enroll/dep/<name>.
+// Apple's profiles cannot be changed, only replaced: redefining a profile makes a new one at Apple,
+// and the devices that had the previous one are moved to it (an admin's edit reaches them).
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -27,13 +29,15 @@ struct DepProfileDefineResult {
   bool created = false;
   bool is_default = false;
   std::vector<std::string> warnings;
-  std::optional<DepAssignOutcome> assigned;  // when the request named devices
+  std::optional<DepAssignOutcome> assigned;    // when the request named devices
+  std::optional<DepAssignOutcome> reassigned;  // devices moved from the previous definition
 };
 
 class DepProfileService {
  public:
   // |public_url|: how devices reach the gateway (https://host[:port], no trailing slash).
-  // |anchor_certs|: base64 DER certificates put into profiles that give none (see DepProfileDefaults).
+  // |anchor_certs|: base64 DER certificates put into profiles that give none (see
+  // DepProfileDefaults).
   DepProfileService(store::DepStore& store, DepClients& clients, DepAssigner& assigner,
                     std::string public_url, std::vector<std::string> anchor_certs,
                     Clock& clock = Clock::System());

@@ -223,8 +223,9 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     if (assigned.ok()) {
       if (assigned->calls > 0) result.auto_assign = assigned->ToJson(false);
     } else {
-      result.auto_assign = {{"error", {{"code", assigned.status().reason()},
-                                       {"message", assigned.status().message()}}}};
+      result.auto_assign = {
+          {"error",
+           {{"code", assigned.status().reason()}, {"message", assigned.status().message()}}}};
     }
   }
   result.devices = store_.CountDepDevices(server).value_or(0);

@@ -81,7 +81,7 @@ class DepSyncer {
   DepClients& clients_;
   Clock& clock_;
   DepAssigner* assigner_ = nullptr;
-  std::mutex run_mu_;                            // one SyncOnce at a time
+  std::mutex run_mu_;  // one SyncOnce at a time
   metrics::Family<metrics::Gauge>* token_expiry_ = nullptr;
   metrics::Family<metrics::Gauge>* terms_not_signed_ = nullptr;
   metrics::Family<metrics::Gauge>* devices_ = nullptr;

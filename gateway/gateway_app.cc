@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "common/crypto/openssl_ptr.h"
 #include "common/crypto/self_signed.h"
@@ -63,7 +62,13 @@ std::vector<std::string> SelfSignedAnchor(const std::string& cert_file) {
   if (!pem.ok()) return {};
   crypto::BioPtr bio = crypto::MemBio(*pem);
   crypto::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert || X509_check_issued(cert.get(), cert.get()) != X509_V_OK) return {};
+  // Self-signed: issuer = subject and its own key verifies it (a leaf without keyCertSign, so
+  // X509_check_issued would refuse it).
+  if (!cert ||
+      X509_NAME_cmp(X509_get_subject_name(cert.get()), X509_get_issuer_name(cert.get())) != 0 ||
+      X509_verify(cert.get(), X509_get0_pubkey(cert.get())) != 1) {
+    return {};
+  }
   int len = i2d_X509(cert.get(), nullptr);
   if (len <= 0) return {};
   std::string der(static_cast<size_t>(len), '\0');
@@ -72,9 +77,12 @@ std::vector<std::string> SelfSignedAnchor(const std::string& cert_file) {
   return {Base64Encode(der)};
 }
 
-// https://<listen host, localhost for a wildcard>:<port>
+// https://<listen host>:<port>, with localhost for a wildcard or loopback address (the generated
+// certificate's name).
 std::string DefaultPublicUrl(const std::string& host, uint16_t port) {
-  std::string h = host == "0.0.0.0" || host == "::" || host.empty() ? "localhost" : host;
+  bool local =
+      host.empty() || host == "0.0.0.0" || host == "::" || host == "127.0.0.1" || host == "::1";
+  std::string h = local ? "localhost" : host;
   if (h.find(':') != std::string::npos) h = "[" + h + "]";
   return "https://" + h + (port == 443 ? "" : ":" + std::to_string(port));
 }
@@ -159,8 +167,8 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->dep_http_ = std::move(dep_http).value();
   app->dep_servers_ = std::make_unique<dep::DepServerService>(app->store_->dep(), *app->secret_box_,
                                                               Clock::System(), *app->dep_http_);
-  app->dep_clients_ = std::make_unique<dep::DepClients>(app->store_->dep(), *app->dep_servers_,
-                                                        *app->dep_http_);
+  app->dep_clients_ =
+      std::make_unique<dep::DepClients>(app->store_->dep(), *app->dep_servers_, *app->dep_http_);
   app->dep_assigner_ = std::make_unique<dep::DepAssigner>(app->store_->dep(), *app->dep_clients_,
                                                           Clock::System(), &app->registry_);
   app->dep_profiles_ = std::make_unique<dep::DepProfileService>(

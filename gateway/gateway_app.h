@@ -20,10 +20,10 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/secret_box.h"
-#include "dep/dep_server_service.h"
 #include "dep/dep_assigner.h"
 #include "dep/dep_clients.h"
 #include "dep/dep_profile_service.h"
+#include "dep/dep_server_service.h"
 #include "dep/dep_syncer.h"
 #include "gateway/api_keys.h"
 #include "gateway/blocking_work.h"
@@ -84,7 +84,7 @@ class GatewayApp {
   std::unique_ptr<dep::DepClients> dep_clients_;
   std::unique_ptr<dep::DepAssigner> dep_assigner_;
   std::unique_ptr<dep::DepProfileService> dep_profiles_;
-  std::unique_ptr<dep::DepSyncer> dep_syncer_;  // answers sync requests: stopped before the server
+  std::unique_ptr<dep::DepSyncer> dep_syncer_;   // answers sync requests: stopped before the server
   std::unique_ptr<BlockingWork> blocking_work_;  // admin calls that wait on Apple: likewise
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;

@@ -65,14 +65,14 @@ struct DepProfileRecord {
 struct DepAssignmentRecord {
   std::string serial;
   std::string profile_uuid;
-  std::string status;    // success, not_accessible, failed, throttled
+  std::string status;  // success, not_accessible, failed, throttled
   int64_t attempted_at = 0;
   int64_t retry_at = 0;  // failed/throttled: not before this (Unix s); 0 otherwise
 };
 
 // Assignment states ListDepDevices can filter by.
-inline constexpr const char* kDepAssignmentStates[] = {
-    "assigned", "pushed", "unassigned", "throttled", "failed", "not_accessible"};
+inline constexpr const char* kDepAssignmentStates[] = {"assigned",  "pushed", "unassigned",
+                                                       "throttled", "failed", "not_accessible"};
 
 // Where a server's sync stands: the cursor is stored in the same transaction as its page.
 struct DepSyncState {
@@ -99,8 +99,7 @@ class DepStore {
   // is not older than the stored one) and the cursor/phase after it, stored |at| (Unix s).
   virtual Status ApplyDepPage(const std::string& server,
                               const std::vector<DepDeviceRecord>& devices,
-                              const std::string& cursor, const std::string& phase,
-                              int64_t at) = 0;
+                              const std::string& cursor, const std::string& phase, int64_t at) = 0;
   // Empty state (phase "fetch", no cursor) for a server never synced.
   virtual Result<DepSyncState> GetDepSyncState(const std::string& server) = 0;
   virtual Status PutDepSyncResult(const std::string& server, int64_t at,
@@ -127,6 +126,10 @@ class DepStore {
   // (until Apple's next sync event says otherwise).
   virtual Status RecordDepAssignments(const std::string& server,
                                       const std::vector<DepAssignmentRecord>& records) = 0;
+  // Current devices (> |after|, by serial) whose profile at Apple is |profile_uuid|.
+  virtual Result<std::vector<std::string>> ListDepSerialsWithProfile(
+      const std::string& server, const std::string& profile_uuid, const std::string& after,
+      int limit) = 0;
   // Serials (> |after|, by serial) that should get the default profile now: current devices
   // without a profile that were never tried, or whose failed/throttled attempt may be retried
   // (retry_at <= |now|), or that Apple reported changed after a success or NOT_ACCESSIBLE (a

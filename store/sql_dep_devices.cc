@@ -193,6 +193,22 @@ Result<std::vector<std::string>> Store::ListDepDevicesToAssign(const std::string
   return out;
 }
 
+Result<std::vector<std::string>> Store::ListDepSerialsWithProfile(const std::string& server,
+                                                                  const std::string& profile_uuid,
+                                                                  const std::string& after,
+                                                                  int limit) {
+  auto rows = db_->Query(
+      "SELECT d.serial FROM dep_devices d WHERE d.server = $1 AND d.deleted = 0 AND"
+      " d.profile_uuid = $2 AND d.profile_status NOT IN ('removed', 'empty') AND d.serial > $3"
+      " ORDER BY d.serial LIMIT $4",
+      {server, profile_uuid, after, static_cast<int64_t>(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (const SqlRow& row : *rows) out.push_back(AsText(row[0]));
+  return out;
+}
+
 Status Store::PutDepProfile(const DepProfileRecord& r) {
   return db_
       ->Exec(

@@ -33,20 +33,20 @@ DepServerRecord FromRow(const SqlRow& row) {
 
 Status Store::PutDepServer(const DepServerRecord& r) {
   return db_
-      ->Exec("INSERT INTO dep_servers (" + std::string(kColumns) +
-                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-                 " ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url,"
-                 " sync_interval_seconds = excluded.sync_interval_seconds,"
-                 " cert_pem = excluded.cert_pem, sealed_key = excluded.sealed_key,"
-                 " consumer_key = excluded.consumer_key, sealed_token = excluded.sealed_token,"
-                 " token_expiry = excluded.token_expiry,"
-                 " token_uploaded_at = excluded.token_uploaded_at,"
-                 " server_uuid = excluded.server_uuid, server_name = excluded.server_name,"
-                 " org_name = excluded.org_name, updated_at = excluded.updated_at",
-             {r.name, r.base_url, r.sync_interval_seconds, r.cert_pem, Blob{r.sealed_key},
-              r.consumer_key, Blob{r.sealed_token}, r.token_expiry, r.token_uploaded_at,
-              r.server_uuid, r.server_name, r.org_name, r.created_at, r.updated_at,
-              r.default_profile})
+      ->Exec(
+          "INSERT INTO dep_servers (" + std::string(kColumns) +
+              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+              " ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url,"
+              " sync_interval_seconds = excluded.sync_interval_seconds,"
+              " cert_pem = excluded.cert_pem, sealed_key = excluded.sealed_key,"
+              " consumer_key = excluded.consumer_key, sealed_token = excluded.sealed_token,"
+              " token_expiry = excluded.token_expiry,"
+              " token_uploaded_at = excluded.token_uploaded_at,"
+              " server_uuid = excluded.server_uuid, server_name = excluded.server_name,"
+              " org_name = excluded.org_name, updated_at = excluded.updated_at",
+          {r.name, r.base_url, r.sync_interval_seconds, r.cert_pem, Blob{r.sealed_key},
+           r.consumer_key, Blob{r.sealed_token}, r.token_expiry, r.token_uploaded_at, r.server_uuid,
+           r.server_name, r.org_name, r.created_at, r.updated_at, r.default_profile})
       .status();
 }
 

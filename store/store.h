@@ -63,8 +63,7 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, 
   Result<std::vector<DepServerRecord>> ListDepServers() override;
   Status DeleteDepServer(const std::string& name) override;
   Status ApplyDepPage(const std::string& server, const std::vector<DepDeviceRecord>& devices,
-                      const std::string& cursor, const std::string& phase,
-                      int64_t at) override;
+                      const std::string& cursor, const std::string& phase, int64_t at) override;
   Result<DepSyncState> GetDepSyncState(const std::string& server) override;
   Status PutDepSyncResult(const std::string& server, int64_t at,
                           const std::string& result_json) override;
@@ -80,6 +79,10 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, 
   Status SetDepDefaultProfile(const std::string& server, const std::string& profile) override;
   Status RecordDepAssignments(const std::string& server,
                               const std::vector<DepAssignmentRecord>& records) override;
+  Result<std::vector<std::string>> ListDepSerialsWithProfile(const std::string& server,
+                                                             const std::string& profile_uuid,
+                                                             const std::string& after,
+                                                             int limit) override;
   Result<std::vector<std::string>> ListDepDevicesToAssign(const std::string& server, int64_t now,
                                                           const std::string& after,
                                                           int limit) override;

@@ -41,8 +41,8 @@ net::Response OutcomeResponse(const dep::DepAssignOutcome& o) {
                    : 502;
     net::Response r = net::Response::JsonError(http, o.error_code, o.error);
     if (http == 503) {
-      r.headers.Add("retry-after", std::to_string(o.retry_after_seconds > 0 ? o.retry_after_seconds
-                                                                             : 60));
+      r.headers.Add("retry-after",
+                    std::to_string(o.retry_after_seconds > 0 ? o.retry_after_seconds : 60));
     }
     return r;
   }
@@ -52,8 +52,7 @@ net::Response OutcomeResponse(const dep::DepAssignOutcome& o) {
 }  // namespace
 
 void AddDepProfileRoutes(Router& router, dep::DepProfileService& profiles,
-                         dep::DepAssigner& assigner, dep::DepClients& clients,
-                         BlockingWork& work) {
+                         dep::DepAssigner& assigner, dep::DepClients& clients, BlockingWork& work) {
   auto stopped = [](net::Respond respond) {
     return [respond] {
       respond(ErrorResponse(Status::Unavailable("the gateway is stopping", "stopping")));
@@ -61,8 +60,8 @@ void AddDepProfileRoutes(Router& router, dep::DepProfileService& profiles,
   };
   router.Add("PUT", "/api/v1/dep/servers/{name}/profiles/{profile}",
              [&profiles, &work, stopped](const net::Request& request, net::Respond respond) {
-               auto doc = nlohmann::json::parse(request.body.empty() ? "{}" : request.body,
-                                                nullptr, false);
+               auto doc = nlohmann::json::parse(request.body.empty() ? "{}" : request.body, nullptr,
+                                                false);
                if (!doc.is_object())
                  return respond(ErrorResponse(Status::InvalidArgument(
                      "the body must be a JSON object of DEP profile fields", "bad_request")));
@@ -74,6 +73,7 @@ void AddDepProfileRoutes(Router& router, dep::DepProfileService& profiles,
                      nlohmann::json j = ProfileJson(r->record, r->is_default ? name : "");
                      j["warnings"] = r->warnings;
                      if (r->assigned) j["assigned"] = r->assigned->ToJson(true);
+                     if (r->reassigned) j["reassigned"] = r->reassigned->ToJson(false);
                      respond(net::Response::Json(r->created ? 201 : 200, j));
                    },
                    stopped(respond));
@@ -150,25 +150,25 @@ void AddDepProfileRoutes(Router& router, dep::DepProfileService& profiles,
                    },
                    stopped(respond));
              });
-  router.Add("GET", "/api/v1/dep/servers/{name}/devices/{serial}",
-             [&clients, &work, stopped](const net::Request& request, net::Respond respond) {
-               std::string server = Param(request, "name"), serial = Param(request, "serial");
-               work.Post(
-                   [&clients, respond, server, serial] {
-                     auto lease = clients.For(server);
-                     if (!lease.ok()) return respond(ErrorResponse(lease.status()));
-                     auto details = lease->client->DeviceDetails({serial});
-                     if (!details.ok()) return respond(ErrorResponse(details.status()));
-                     auto it = details->find(serial);
-                     if (it == details->end() || !it->is_object() ||
-                         it->value("response_status", "") == "NOT_ACCESSIBLE")
-                       return respond(ErrorResponse(Status::NotFound(
-                           "Apple does not list \"" + serial + "\" for this server",
-                           "not_accessible")));
-                     respond(net::Response::Json(200, *it));
-                   },
-                   stopped(respond));
-             });
+  router.Add(
+      "GET", "/api/v1/dep/servers/{name}/devices/{serial}",
+      [&clients, &work, stopped](const net::Request& request, net::Respond respond) {
+        std::string server = Param(request, "name"), serial = Param(request, "serial");
+        work.Post(
+            [&clients, respond, server, serial] {
+              auto lease = clients.For(server);
+              if (!lease.ok()) return respond(ErrorResponse(lease.status()));
+              auto details = lease->client->DeviceDetails({serial});
+              if (!details.ok()) return respond(ErrorResponse(details.status()));
+              auto it = details->find(serial);
+              if (it == details->end() || !it->is_object() ||
+                  it->value("response_status", "") == "NOT_ACCESSIBLE")
+                return respond(ErrorResponse(Status::NotFound(
+                    "Apple does not list \"" + serial + "\" for this server", "not_accessible")));
+              respond(net::Response::Json(200, *it));
+            },
+            stopped(respond));
+      });
 }
 
 }  // namespace mdmgw::gateway

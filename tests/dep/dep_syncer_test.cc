@@ -134,6 +134,40 @@ TEST_F(DepSyncerTest, ThrottlingExpiredCursorAndTermsAreHandled) {
   EXPECT_NE(state->last_result.find("terms_not_signed"), std::string::npos) << "surfaced";
 }
 
+TEST_F(DepSyncerTest, SessionsExpiringMidFetchAreRenewedAndNothingIsMissed) {
+  // 20 pages of 1000; Apple's session dies after every third page.
+  Sim("POST", "/sim/config", R"({"expire_sessions_every":3})");
+  DepSyncResult r = syncer_->SyncOnce("main");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.fetched, 20000);
+  EXPECT_EQ(Stored(), Truth());
+  auto stats = Sim("GET", "/sim/stats");
+  EXPECT_GE(stats["rejected_sessions"].get<int>(), 6) << "the expiry really happened mid-fetch";
+  EXPECT_EQ(stats["sessions"].get<int>(), 2 + stats["rejected_sessions"].get<int>())
+      << "one new session per rejection, no more";
+}
+
+TEST_F(DepSyncerTest, A429StormEndsTheRunAndTheNextResumesFromTheStoredCursor) {
+  // /account and five pages succeed, then Apple answers 429 (Retry-After: 1) more often than the
+  // syncer is willing to wait.
+  Sim("POST", "/sim/config", R"({"throttle_after":6,"throttle_next":50})");
+  DepSyncResult stormed = syncer_->SyncOnce("main");
+  EXPECT_FALSE(stormed.ok);
+  EXPECT_EQ(stormed.error_code, "throttled");
+  EXPECT_EQ(stormed.pages, 5);
+  EXPECT_EQ(*store_->CountDepDevices("main"), 5000) << "the pages before the storm are kept";
+  auto stats = Sim("GET", "/sim/stats");
+  EXPECT_LE(stats["throttled"].get<int>(), 6) << "a bounded number of tries, no spinning";
+
+  Sim("POST", "/sim/config", R"({"throttle_next":0})");
+  int64_t pages_before = Sim("GET", "/sim/stats")["fetch_pages"];
+  DepSyncResult resumed = syncer_->SyncOnce("main");
+  ASSERT_TRUE(resumed.ok) << resumed.error;
+  EXPECT_EQ(resumed.fetched, 15000) << "resumed at page 6, not from the start";
+  EXPECT_EQ(Sim("GET", "/sim/stats")["fetch_pages"].get<int64_t>() - pages_before, 15);
+  EXPECT_EQ(Stored(), Truth());
+}
+
 TEST_F(DepSyncerTest, WorkerRunsRequestedSyncs) {
   syncer_->Start();
   std::promise<DepSyncResult> done;

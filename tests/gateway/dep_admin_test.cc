@@ -197,5 +197,95 @@ TEST_F(DepAdminTest, SyncNowThenListDevices) {
   EXPECT_TRUE(expiry_seen);
 }
 
+TEST_F(DepAdminTest, ProfilesDefinedAssignedAndFilteredOverTheApi) {
+  Create("main");
+  std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
+  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main/token",
+                 mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_p")))
+                .status,
+            200);
+  ASSERT_EQ(Call("POST", "/api/v1/dep/servers/main/sync?wait=1").status, 200);
+
+  // Refused before Apple sees it; nothing stored.
+  auto bad = Call("PUT", "/api/v1/dep/servers/main/profiles/corp", R"({"is_mdm_removable":false})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Code(bad), "profile_invalid");
+  EXPECT_NE(bad.body.find("FLAGS_INVALID"), std::string::npos) << bad.body;
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/dep/servers/main/profiles/corp", "[1]")), "bad_request");
+  EXPECT_EQ(Call("GET", "/api/v1/dep/servers/main/profiles/corp").status, 404);
+  EXPECT_EQ(Call("PUT", "/api/v1/dep/servers/ghost/profiles/corp", "{}").status, 404);
+
+  auto defined = Call("PUT", "/api/v1/dep/servers/main/profiles/corp",
+                      R"({"is_supervised":true,"is_mdm_removable":false,
+                          "skip_setup_items":["Siri","NotAKey"],"default":true})");
+  ASSERT_EQ(defined.status, 201) << defined.body;
+  auto profile = nlohmann::json::parse(defined.body);
+  std::string uuid = profile["profile_uuid"];
+  EXPECT_EQ(uuid.size(), 32u);
+  EXPECT_TRUE(profile["default"].get<bool>());
+  EXPECT_EQ(profile["profile"]["url"],
+            "https://localhost:" + std::to_string(app_->port()) + "/enroll/dep/corp")
+      << "the gateway's own DEP enrollment URL";
+  ASSERT_EQ(profile["profile"]["anchor_certs"].size(), 1u)
+      << "the generated self-signed server certificate is the device's trust anchor";
+  EXPECT_EQ(profile["warnings"].size(), 1u);
+  auto redefined = Call("PUT", "/api/v1/dep/servers/main/profiles/corp", R"({"default":true})");
+  ASSERT_EQ(redefined.status, 200) << "redefinition: " << redefined.body;
+  uuid = nlohmann::json::parse(redefined.body)["profile_uuid"];  // Apple made a new one
+
+  auto listed = nlohmann::json::parse(Call("GET", "/api/v1/dep/servers/main/profiles").body);
+  ASSERT_EQ(listed["profiles"].size(), 1u);
+  auto remote = Call("GET", "/api/v1/dep/servers/main/profiles/corp?remote=1");
+  ASSERT_EQ(remote.status, 200) << remote.body;
+  EXPECT_EQ(nlohmann::json::parse(remote.body)["apple"]["profile_name"], "corp");
+
+  // The next sync hands the default profile to every device.
+  auto sync = nlohmann::json::parse(Call("POST", "/api/v1/dep/servers/main/sync?wait=1").body);
+  EXPECT_EQ(sync["auto_assign"]["success"], 1000) << sync.dump();
+  auto server = nlohmann::json::parse(Call("GET", "/api/v1/dep/servers/main").body);
+  EXPECT_EQ(server["default_profile"], "corp");
+  EXPECT_EQ(server["devices_by_assignment"]["assigned"], 1000);
+  EXPECT_EQ(server["terms"], "accepted");
+  EXPECT_TRUE(server["sync"]["cursor_age_seconds"].is_number());
+
+  auto page = nlohmann::json::parse(
+      Call("GET", "/api/v1/dep/devices?server=main&status=assigned&limit=3").body);
+  ASSERT_EQ(page["devices"].size(), 3u);
+  std::string first = page["devices"][0]["serial_number"];
+  EXPECT_EQ(page["devices"][0]["assignment"]["state"], "assigned");
+  EXPECT_EQ(Code(Call("GET", "/api/v1/dep/devices?server=main&status=bogus")), "bad_request");
+
+  auto unassigned = Call("POST", "/api/v1/dep/servers/main/unassign",
+                         nlohmann::json{{"serials", {first}}}.dump());
+  ASSERT_EQ(unassigned.status, 200) << unassigned.body;
+  EXPECT_EQ(nlohmann::json::parse(unassigned.body)["devices"][first], "SUCCESS");
+  auto none =
+      nlohmann::json::parse(Call("GET", "/api/v1/dep/devices?server=main&status=unassigned").body);
+  ASSERT_EQ(none["devices"].size(), 1u);
+  EXPECT_EQ(none["devices"][0]["serial_number"], first);
+
+  auto assigned = Call("POST", "/api/v1/dep/servers/main/profiles/corp/assign",
+                       nlohmann::json{{"serials", {first, "NOSUCHSERIAL"}}}.dump());
+  ASSERT_EQ(assigned.status, 200) << assigned.body;
+  auto answer = nlohmann::json::parse(assigned.body);
+  EXPECT_EQ(answer["devices"][first], "SUCCESS");
+  EXPECT_EQ(answer["devices"]["NOSUCHSERIAL"], "NOT_ACCESSIBLE");
+  EXPECT_EQ(Code(Call("POST", "/api/v1/dep/servers/main/profiles/corp/assign", "{}")),
+            "bad_request");
+
+  auto details = Call("GET", "/api/v1/dep/servers/main/devices/" + first);
+  ASSERT_EQ(details.status, 200) << details.body;
+  EXPECT_EQ(nlohmann::json::parse(details.body)["profile_uuid"], uuid);
+  EXPECT_EQ(Call("GET", "/api/v1/dep/servers/main/devices/NOSUCHSERIAL").status, 404);
+
+  auto unconfirmed =
+      Call("POST", "/api/v1/dep/servers/main/disown", nlohmann::json{{"serials", {first}}}.dump());
+  EXPECT_EQ(Code(unconfirmed), "confirmation_required");
+  auto disowned = Call("POST", "/api/v1/dep/servers/main/disown",
+                       nlohmann::json{{"serials", {first}}, {"confirm", "disown"}}.dump());
+  ASSERT_EQ(disowned.status, 200) << disowned.body;
+  EXPECT_EQ(nlohmann::json::parse(disowned.body)["success"], 1);
+}
+
 }  // namespace
 }  // namespace mdmgw::gateway

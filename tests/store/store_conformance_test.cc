@@ -336,6 +336,95 @@ TEST_P(StoreConformanceTest, DepDevicePagesAndLatestOpDateWins) {
   EXPECT_EQ(*store_->CountDepDevices("other"), 0);
 }
 
+TEST_P(StoreConformanceTest, DepProfilesAssignmentsAndDueDevices) {
+  DepServerRecord server;
+  server.name = "main";
+  server.base_url = "https://dep.example";
+  server.cert_pem = "pem";
+  server.sealed_key = "k";
+  ASSERT_TRUE(store_->PutDepServer(server).ok());
+  EXPECT_TRUE(store_->SetDepDefaultProfile("nope", "x").IsNotFound());
+  EXPECT_TRUE(store_->GetDepProfile("main", "dep").status().IsNotFound());
+  ASSERT_TRUE(store_->PutDepProfile({"main", "dep", "UUID1", R"({"url":"u"})", 10}).ok());
+  ASSERT_TRUE(store_->PutDepProfile({"main", "dep", "UUID2", R"({"url":"v"})", 20}).ok());
+  EXPECT_EQ(store_->GetDepProfile("main", "dep")->profile_uuid, "UUID2") << "redefined in place";
+  ASSERT_TRUE(store_->SetDepDefaultProfile("main", "dep").ok());
+  server.base_url = "https://changed.example";
+  ASSERT_TRUE(store_->PutDepServer(server).ok());
+  EXPECT_EQ(store_->GetDepServer("main")->default_profile, "dep") << "PutDepServer keeps it";
+
+  // Five devices: A has a profile at Apple; B..E have none.
+  std::vector<DepDeviceRecord> page;
+  for (const char* serial :
+       {"A0000000001", "B000000002", "C00000000003", "D0000000004", "E0000000005"}) {
+    DepDeviceRecord d;
+    d.serial = serial;
+    d.op_date = 100;
+    d.profile_status = "empty";
+    page.push_back(d);
+  }
+  page[0].profile_status = "assigned";
+  page[0].profile_uuid = "OTHER";
+  ASSERT_TRUE(store_->ApplyDepPage("main", page, "c1", "sync", 100).ok());
+  auto due = store_->ListDepDevicesToAssign("main", 1000, "", 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due,
+            (std::vector<std::string>{"B000000002", "C00000000003", "D0000000004", "E0000000005"}));
+  EXPECT_EQ(store_->ListDepDevicesToAssign("main", 1000, "C00000000003", 1)->front(), "D0000000004")
+      << "pages by serial";
+
+  ASSERT_TRUE(
+      store_
+          ->RecordDepAssignments("main", {{"B000000002", "UUID2", "success", 1000, 0},
+                                          {"C00000000003", "UUID2", "throttled", 1000, 1600},
+                                          {"D0000000004", "UUID2", "failed", 1000, 1000 + 86400},
+                                          {"E0000000005", "UUID2", "not_accessible", 1000, 0}})
+          .ok());
+  EXPECT_TRUE(store_->ListDepDevicesToAssign("main", 1500, "", 10)->empty()) << "nothing due yet";
+  EXPECT_EQ(*store_->ListDepDevicesToAssign("main", 1600, "", 10),
+            std::vector<std::string>{"C00000000003"})
+      << "throttled: due at its retry time";
+  auto counted = store_->CountDepDevicesByState("main");
+  ASSERT_TRUE(counted.ok());
+  std::map<std::string, int64_t> states = *counted;
+  EXPECT_EQ(states["assigned"], 2);  // A (Apple's) and B (ours)
+  EXPECT_EQ(states["throttled"], 1);
+  EXPECT_EQ(states["failed"], 1);
+  EXPECT_EQ(states["not_accessible"], 1);
+  auto throttled = store_->ListDepDevices("main", "", 10, "throttled");
+  ASSERT_EQ(throttled->size(), 1u);
+  EXPECT_EQ(throttled->front().serial, "C00000000003");
+  EXPECT_EQ(throttled->front().assign_retry_at, 1600);
+  EXPECT_EQ(throttled->front().assign_attempts, 1);
+  auto b = store_->ListDepDevices("main", "A0000000001", 1);
+  EXPECT_EQ(b->front().profile_uuid, "UUID2") << "a success marks the device";
+  EXPECT_EQ(b->front().assignment, "assigned");
+
+  // Apple later reports B's profile removed and E modified: both are due again. A removal the
+  // admin made through the gateway ("removed") is not.
+  DepDeviceRecord b_removed = page[1];
+  b_removed.profile_status = "removed";
+  b_removed.op_type = "modified";
+  b_removed.op_date = 2000;
+  DepDeviceRecord e_modified = page[4];
+  e_modified.op_type = "modified";
+  e_modified.op_date = 2000;
+  ASSERT_TRUE(store_->ApplyDepPage("main", {b_removed, e_modified}, "c2", "sync", 2000).ok());
+  EXPECT_EQ(*store_->ListDepDevicesToAssign("main", 1500, "", 10),
+            (std::vector<std::string>{"B000000002", "E0000000005"}));
+  ASSERT_TRUE(store_->RecordDepAssignments("main", {{"B000000002", "", "removed", 2100, 0}}).ok());
+  EXPECT_EQ(*store_->ListDepDevicesToAssign("main", 1500, "", 10),
+            std::vector<std::string>{"E0000000005"});
+  ASSERT_TRUE(
+      store_->RecordDepAssignments("main", {{"E0000000005", "UUID2", "failed", 2100, 2200}}).ok());
+  EXPECT_EQ(store_->ListDepDevices("main", "D0000000004", 1)->front().assign_attempts, 2);
+
+  EXPECT_EQ(store_->GetDepSyncState("main")->cursor_at, 2000);
+  ASSERT_TRUE(store_->DeleteDepServer("main").ok());
+  EXPECT_TRUE(store_->ListDepProfiles("main")->empty()) << "profiles go with the server";
+  EXPECT_EQ(*store_->CountDepDevices("main"), 0);
+}
+
 TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {
   ASSERT_TRUE(store_->CreateApiKey(Key("before", "h-before")).ok());
   Status s = store_->database().Transaction([&]() -> Status {
