@@ -131,7 +131,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
   std::string cursor = state->cursor;
   std::string phase = state->phase == "sync" && !cursor.empty() ? "sync" : "fetch";
   result.full_fetch = phase == "fetch";
-  int resets = 0, throttled = 0;
+  int resets = 0, retries = 0;
   auto last_progress = std::chrono::steady_clock::now();
   while (true) {
     nlohmann::json body = {{"limit", limit}};
@@ -155,10 +155,18 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
         if (!s.ok()) return fail("store", s.message()), result;
         continue;
       }
-      int64_t wait = client->retry_after_seconds();
-      if (reason == "throttled" && throttled++ < 5 && wait <= 10) {
-        std::this_thread::sleep_for(std::chrono::seconds(std::max<int64_t>(wait, 1)));
-        continue;
+      // 429 / 5xx: Apple's Retry-After when it sends one, else jittered exponential backoff
+      // (1, 2, 4, 8 s); waits up to 10 s happen here (5 at most), longer ones end the run and
+      // the next interval resumes from the stored cursor.
+      if ((reason == "throttled" || reason == "server_error") && retries < 5) {
+        int64_t advised = client->retry_after_seconds();
+        double wait = advised > 0 ? static_cast<double>(advised)
+                                  : static_cast<double>(1 << retries) * Jitter();
+        if (wait <= 10) {
+          ++retries;
+          std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+          continue;
+        }
       }
       fail(reason, page.status().message());
       break;

@@ -3,8 +3,9 @@
 // then sync (POST /devices/sync) from the same cursor. Every page's devices and the cursor after
 // it are stored in one transaction, so a crash or kill loses nothing and repeats nothing.
 // EXHAUSTED_CURSOR switches to sync; EXPIRED/INVALID_CURSOR start a full fetch again (once per
-// run); the same cursor returned with more_to_follow stops the run (never spins); 429 honours
-// Retry-After for short waits and otherwise ends the run with the error, retried next interval.
+// run); the same cursor returned with more_to_follow stops the run (never spins); 429 and 5xx
+// honour Retry-After (else jittered backoff) for short waits and otherwise end the run with the
+// error, retried next interval.
 //
 // After a successful sync, the assigner (when set) gives the server's default profile to the
 // devices that need it; its counts join the sync result as "auto_assign".

@@ -116,6 +116,17 @@ TEST_F(DepSyncerTest, ThrottlingExpiredCursorAndTermsAreHandled) {
   ASSERT_TRUE(throttled.ok) << "Retry-After honoured: " << throttled.error;
   EXPECT_EQ(throttled.added, 10);
 
+  // 503 without Retry-After: the syncer backs off by itself (1 s, then 2 s, jittered).
+  Sim("POST", "/sim/churn", R"({"added":3})");
+  Sim("POST", "/sim/config", R"({"unavailable_next":2})");
+  auto started = std::chrono::steady_clock::now();
+  DepSyncResult unavailable = syncer_->SyncOnce("main");
+  ASSERT_TRUE(unavailable.ok) << unavailable.error;
+  EXPECT_EQ(unavailable.added, 3);
+  EXPECT_EQ(Sim("GET", "/sim/stats")["unavailable"], 2);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2500))
+      << "it waited rather than asking again at once";
+
   Sim("POST", "/sim/config", R"({"expire_cursors":true})");
   Sim("POST", "/sim/churn", R"({"deleted":25})");
   DepSyncResult refetched = syncer_->SyncOnce("main");

@@ -89,15 +89,14 @@ TEST_F(DepCrashTest, KilledMidFetchThenRestartedConvergesToGroundTruth) {
   // 60 pages of 1000, 60 ms each: the fetch takes seconds, so the kill lands inside it.
   Sim("/sim/config", R"({"page_delay_ms":60})");
   StartGateway();
-  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main",
-                 nlohmann::json{{"base_url", sim_url_}}.dump())
-                .status,
-            201);
+  ASSERT_EQ(
+      Call("PUT", "/api/v1/dep/servers/main", nlohmann::json{{"base_url", sim_url_}}.dump()).status,
+      201);
   std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
-  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main/token",
-                 MakeDepP7m(cert, DepTokenPlaintext("CK_crash")))
-                .status,
-            200);
+  ASSERT_EQ(
+      Call("PUT", "/api/v1/dep/servers/main/token", MakeDepP7m(cert, DepTokenPlaintext("CK_crash")))
+          .status,
+      200);
   ASSERT_EQ(Call("POST", "/api/v1/dep/servers/main/sync").status, 202);
   int64_t stored = 0;
   for (int i = 0; i < 300 && stored < 15000; ++i) {

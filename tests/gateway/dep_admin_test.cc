@@ -92,6 +92,31 @@ TEST_F(DepAdminTest, CertificateThenTokenThenList) {
   EXPECT_EQ(list["servers"][0]["sync_interval_seconds"], 900);
 }
 
+TEST_F(DepAdminTest, TokenIssuedByTheSimulatorForOurCertificateIsAccepted) {
+  Create("main");
+  std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
+  net::H1ClientOptions http_options;
+  http_options.ca_file = ca_.ca_file();
+  auto http = net::H1Client::Create(http_options).value();
+  net::ClientRequest issue;
+  issue.method = "POST";
+  issue.url = sim_url_ + "/sim/token";
+  issue.body = cert;
+  auto p7m = http->SendSync(issue);
+  ASSERT_TRUE(p7m.ok());
+  ASSERT_EQ(p7m->status, 200) << p7m->body;
+  EXPECT_NE(p7m->body.find("smime-type=enveloped-data"), std::string::npos) << p7m->body;
+  auto up = Call("PUT", "/api/v1/dep/servers/main/token", p7m->body);
+  ASSERT_EQ(up.status, 200) << up.body;
+  auto info = nlohmann::json::parse(up.body);
+  EXPECT_EQ(info["token"]["consumer_key"].get<std::string>().rfind("CK_", 0), 0u);
+  EXPECT_GE(info["token"]["days_left"].get<int>(), 364);
+  issue.body = "not a certificate";
+  auto bad = http->SendSync(issue);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 400);
+}
+
 TEST_F(DepAdminTest, TokenRefusalsChangeNothing) {
   Create("main");
   std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
