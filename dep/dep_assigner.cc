@@ -207,21 +207,24 @@ Result<DepAssignOutcome> DepAssigner::AutoAssign(const std::string& server) {
   return out;
 }
 
-Result<DepAssignOutcome> DepAssigner::Remove(const std::string& server,
-                                             const std::vector<std::string>& serials) {
+Result<DepAssignOutcome> DepAssigner::RunSerialAction(const std::string& server,
+                                                      const std::string& action,
+                                                      const std::vector<std::string>& serials,
+                                                      const SerialCall& call,
+                                                      const std::string& record_success_as) {
   MDMGW_RETURN_IF_ERROR(CheckSerialList(serials));
   auto lease = clients_.For(server);
   if (!lease.ok()) return lease.status();
   std::lock_guard run(ServerMutex(server));
   DepAssignOutcome out;
   out.server = server;
-  out.action = "remove";
+  out.action = action;
   for (size_t i = 0; i < serials.size(); i += DepClient::kMaxSerialsPerCall) {
     size_t end = std::min(serials.size(), i + DepClient::kMaxSerialsPerCall);
     std::vector<std::string> chunk(serials.begin() + static_cast<ptrdiff_t>(i),
                                    serials.begin() + static_cast<ptrdiff_t>(end));
     ++out.calls;
-    auto answer = lease->client->RemoveProfile(chunk);
+    auto answer = call(*lease->client, chunk);
     if (!answer.ok()) {
       out.ok = false;
       out.error_code = answer.status().reason();
@@ -237,57 +240,34 @@ Result<DepAssignOutcome> DepAssigner::Remove(const std::string& server,
       out.devices[serial] = apple;
       if (apple == "SUCCESS") {
         ++out.success;
-        // "removed": an admin's decision, so the auto-assigner leaves the device alone.
-        records.push_back({serial, "", "removed", now, 0});
+        if (!record_success_as.empty()) records.push_back({serial, "", record_success_as, now, 0});
       } else if (apple == "NOT_ACCESSIBLE") {
         ++out.not_accessible;
       } else {
         ++out.failed;
       }
     }
-    Status stored = store_.RecordDepAssignments(server, records);
-    if (!stored.ok()) return stored;
+    if (!records.empty()) MDMGW_RETURN_IF_ERROR(store_.RecordDepAssignments(server, records));
   }
   return out;
 }
 
+Result<DepAssignOutcome> DepAssigner::Remove(const std::string& server,
+                                             const std::vector<std::string>& serials) {
+  // "removed": an admin's decision, so the auto-assigner leaves those devices alone.
+  return RunSerialAction(
+      server, "remove", serials,
+      [](DepClient& c, const std::vector<std::string>& chunk) { return c.RemoveProfile(chunk); },
+      "removed");
+}
+
 Result<DepAssignOutcome> DepAssigner::Disown(const std::string& server,
                                              const std::vector<std::string>& serials) {
-  MDMGW_RETURN_IF_ERROR(CheckSerialList(serials));
-  auto lease = clients_.For(server);
-  if (!lease.ok()) return lease.status();
-  std::lock_guard run(ServerMutex(server));
-  DepAssignOutcome out;
-  out.server = server;
-  out.action = "disown";
-  for (size_t i = 0; i < serials.size(); i += DepClient::kMaxSerialsPerCall) {
-    size_t end = std::min(serials.size(), i + DepClient::kMaxSerialsPerCall);
-    std::vector<std::string> chunk(serials.begin() + static_cast<ptrdiff_t>(i),
-                                   serials.begin() + static_cast<ptrdiff_t>(end));
-    ++out.calls;
-    auto answer = lease->client->Disown(chunk);
-    if (!answer.ok()) {
-      out.ok = false;
-      out.error_code = answer.status().reason();
-      out.error = answer.status().message();
-      out.not_sent = static_cast<int64_t>(serials.size() - i);
-      break;
-    }
-    for (const auto& serial : chunk) {
-      auto it = answer->devices.find(serial);
-      std::string apple = it == answer->devices.end() ? "FAILED" : it->second;
-      out.devices[serial] = apple;
-      if (apple == "SUCCESS") {
-        ++out.success;
-      } else if (apple == "NOT_ACCESSIBLE") {
-        ++out.not_accessible;
-      } else {
-        ++out.failed;
-      }
-    }
-  }
+  auto out = RunSerialAction(
+      server, "disown", serials,
+      [](DepClient& c, const std::vector<std::string>& chunk) { return c.Disown(chunk); }, "");
   // The devices leave the stored list with Apple's next sync ("deleted" events).
-  log::Warn("dep: devices disowned at Apple", out.ToJson(false));
+  if (out.ok()) log::Warn("dep: devices disowned at Apple", out->ToJson(false));
   return out;
 }
 

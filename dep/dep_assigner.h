@@ -12,6 +12,7 @@
 // Thread-safety: thread-safe (per-server runs are serialised).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -71,6 +72,14 @@ class DepAssigner {
  private:
   // One call to Apple for <= 1000 serials; records the answers. Returns false to stop the run.
   bool AssignChunk(DepClient& client, const std::vector<std::string>& chunk, DepAssignOutcome* out);
+  using SerialCall =
+      std::function<Result<DepSerialResults>(DepClient&, const std::vector<std::string>&)>;
+  // Remove / disown: |call| per chunk of 1000; SUCCESS serials recorded as |record_success_as|
+  // ("" = not recorded).
+  Result<DepAssignOutcome> RunSerialAction(const std::string& server, const std::string& action,
+                                           const std::vector<std::string>& serials,
+                                           const SerialCall& call,
+                                           const std::string& record_success_as);
   void Count(const std::string& server, const std::string& result, int64_t n);
   std::mutex& ServerMutex(const std::string& server);
 

@@ -8,14 +8,10 @@
 #include <algorithm>
 #include <set>
 
-#include "common/random.h"
 #include "dep/dep_profile_service.h"
 #include "dep/dep_syncer.h"
-#include "store/store.h"
-#include "tests/support/child_process.h"
-#include "tests/support/dep_token.h"
+#include "tests/support/dep_sim_env.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::dep {
 namespace {
@@ -23,26 +19,10 @@ namespace {
 class DepAssignerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto tls = ca_.IssueServer("dep");
-    sim_ = std::make_unique<testing::DepSimProcess>(tls.cert_file, tls.key_file,
-                                                    std::vector<std::string>{"--devices", "3000"});
-    ASSERT_NE(sim_->port, 0);
-    base_ = "https://localhost:" + std::to_string(sim_->port);
-    net::H1ClientOptions options;
-    options.ca_file = ca_.ca_file();
-    http_ = net::H1Client::Create(options).value();
-    store_ = store::Store::Open("sqlite:" + dir_.File("gw.db")).value();
-    servers_ = std::make_unique<DepServerService>(store_->dep(), box_, Clock::System(), *http_);
-    DepServerSettings settings;
-    settings.base_url = base_;
-    ASSERT_TRUE(servers_->Upsert("main", settings).ok());
-    auto cert = servers_->Certificate("main");
-    ASSERT_TRUE(servers_
-                    ->UploadToken("main",
-                                  testing::MakeDepP7m(*cert, testing::DepTokenPlaintext("CK_asg")),
-                                  false)
-                    .ok());
-    clients_ = std::make_unique<DepClients>(store_->dep(), *servers_, *http_);
+    ASSERT_NE(env_.port(), 0) << "dep-sim did not start";
+    ASSERT_TRUE(env_.OpenGatewaySide(dir_.File("gw.db"), "CK_asg"));
+    store_ = &env_.store();
+    clients_ = std::make_unique<DepClients>(store_->dep(), env_.servers(), env_.http());
     assigner_ = std::make_unique<DepAssigner>(store_->dep(), *clients_, clock_);
     profiles_ = std::make_unique<DepProfileService>(store_->dep(), *clients_, *assigner_,
                                                     "https://mdm.example.com",
@@ -51,21 +31,12 @@ class DepAssignerTest : public ::testing::Test {
   }
   nlohmann::json Sim(const std::string& method, const std::string& path,
                      const std::string& body = "") {
-    net::ClientRequest r;
-    r.method = method;
-    r.url = base_ + path;
-    r.body = body;
-    auto resp = http_->SendSync(std::move(r));
-    EXPECT_TRUE(resp.ok()) << path;
-    return resp.ok() ? nlohmann::json::parse(resp->body, nullptr, false) : nlohmann::json();
+    return env_.Sim(method, path, body);
   }
   int64_t SimStat(const std::string& key) { return Sim("GET", "/sim/stats").value(key, 0); }
   std::vector<std::string> TruthSerials() {
-    std::vector<std::string> out;
-    nlohmann::json truth = Sim("GET", "/sim/truth");
-    for (const auto& s : truth["devices"]) out.push_back(s.get<std::string>());
-    std::sort(out.begin(), out.end());
-    return out;
+    std::set<std::string> truth = env_.Truth();
+    return std::vector<std::string>(truth.begin(), truth.end());
   }
   std::map<std::string, std::string> SimAssignments() {
     std::map<std::string, std::string> out;
@@ -83,12 +54,8 @@ class DepAssignerTest : public ::testing::Test {
   testing::TempDir dir_;
   testing::TestCa ca_{dir_.path()};
   testing::FakeClock clock_{Clock::System().NowUnixSeconds()};
-  std::unique_ptr<testing::DepSimProcess> sim_;
-  std::string base_;
-  std::unique_ptr<net::H1Client> http_;
-  std::unique_ptr<store::Store> store_;
-  SecretBox box_ = SecretBox::FromKey(Secret<std::string>(RandomBytes(32))).value();
-  std::unique_ptr<DepServerService> servers_;
+  testing::DepSimEnv env_{ca_, {"--devices", "3000"}};
+  store::Store* store_ = nullptr;
   std::unique_ptr<DepClients> clients_;
   std::unique_ptr<DepAssigner> assigner_;
   std::unique_ptr<DepProfileService> profiles_;

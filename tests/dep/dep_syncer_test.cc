@@ -9,11 +9,7 @@
 #include <future>
 #include <set>
 
-#include "common/random.h"
-#include "store/store.h"
-#include "tests/support/child_process.h"
-#include "tests/support/dep_token.h"
-#include "tests/support/test_pki.h"
+#include "tests/support/dep_sim_env.h"
 
 namespace mdmgw::dep {
 namespace {
@@ -21,65 +17,23 @@ namespace {
 class DepSyncerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto tls = ca_.IssueServer("dep");
-    sim_ = std::make_unique<testing::DepSimProcess>(tls.cert_file, tls.key_file,
-                                                    std::vector<std::string>{"--devices", "20000"});
-    ASSERT_NE(sim_->port, 0);
-    base_ = "https://localhost:" + std::to_string(sim_->port);
-    net::H1ClientOptions options;
-    options.ca_file = ca_.ca_file();
-    http_ = net::H1Client::Create(options).value();
-    store_ = store::Store::Open("sqlite:" + dir_.File("gw.db")).value();
-    servers_ = std::make_unique<DepServerService>(store_->dep(), box_, Clock::System(), *http_);
-    DepServerSettings settings;
-    settings.base_url = base_;
-    ASSERT_TRUE(servers_->Upsert("main", settings).ok());
-    auto cert = servers_->Certificate("main");
-    ASSERT_TRUE(servers_
-                    ->UploadToken("main",
-                                  testing::MakeDepP7m(*cert, testing::DepTokenPlaintext("CK_sync")),
-                                  false)
-                    .ok());
-    clients_ = std::make_unique<DepClients>(store_->dep(), *servers_, *http_);
+    ASSERT_NE(env_.port(), 0) << "dep-sim did not start";
+    ASSERT_TRUE(env_.OpenGatewaySide(dir_.File("gw.db"), "CK_sync"));
+    store_ = &env_.store();
+    clients_ = std::make_unique<DepClients>(store_->dep(), env_.servers(), env_.http());
     syncer_ = std::make_unique<DepSyncer>(store_->dep(), *clients_);
   }
   nlohmann::json Sim(const std::string& method, const std::string& path,
                      const std::string& body = "") {
-    net::ClientRequest r;
-    r.method = method;
-    r.url = base_ + path;
-    r.body = body;
-    auto resp = http_->SendSync(std::move(r));
-    EXPECT_TRUE(resp.ok()) << path << ": " << resp.status().ToString();
-    return resp.ok() ? nlohmann::json::parse(resp->body, nullptr, false) : nlohmann::json();
+    return env_.Sim(method, path, body);
   }
-  std::set<std::string> Truth() {
-    std::set<std::string> out;
-    nlohmann::json truth = Sim("GET", "/sim/truth");  // kept alive: range-for over a member
-    for (const auto& s : truth["devices"]) out.insert(s.get<std::string>());
-    return out;
-  }
-  std::set<std::string> Stored() {
-    std::set<std::string> out;
-    std::string after;
-    while (true) {
-      auto page = store_->ListDepDevices("main", after, 1000);
-      EXPECT_TRUE(page.ok());
-      if (!page.ok() || page->empty()) break;
-      for (const auto& d : *page) out.insert(d.serial);
-      after = page->back().serial;
-    }
-    return out;
-  }
+  std::set<std::string> Truth() { return env_.Truth(); }
+  std::set<std::string> Stored() { return env_.Stored(); }
 
   testing::TempDir dir_;
   testing::TestCa ca_{dir_.path()};
-  std::unique_ptr<testing::DepSimProcess> sim_;
-  std::string base_;
-  std::unique_ptr<net::H1Client> http_;
-  std::unique_ptr<store::Store> store_;
-  SecretBox box_ = SecretBox::FromKey(Secret<std::string>(RandomBytes(32))).value();
-  std::unique_ptr<DepServerService> servers_;
+  testing::DepSimEnv env_{ca_, {"--devices", "20000"}};
+  store::Store* store_ = nullptr;
   std::unique_ptr<DepClients> clients_;
   std::unique_ptr<DepSyncer> syncer_;
 };
