@@ -15,6 +15,13 @@ std::string StoredStatus(const std::string& apple) {
   return "failed";  // FAILED, and anything Apple may add
 }
 
+// Serials [i, i + 1000) of |serials|: one call's worth.
+std::vector<std::string> ChunkAt(const std::vector<std::string>& serials, size_t i) {
+  size_t end = std::min(serials.size(), i + DepClient::kMaxSerialsPerCall);
+  return std::vector<std::string>(serials.begin() + static_cast<ptrdiff_t>(i),
+                                  serials.begin() + static_cast<ptrdiff_t>(end));
+}
+
 Status CheckSerialList(const std::vector<std::string>& serials) {
   if (serials.empty()) return Status::InvalidArgument("give at least one serial", "bad_request");
   if (serials.size() > DepAssigner::kMaxSerialsPerRequest) {
@@ -141,12 +148,10 @@ Result<DepAssignOutcome> DepAssigner::AssignUuid(const std::string& server,
   out.profile = profile;
   out.profile_uuid = profile_uuid;
   for (size_t i = 0; i < serials.size(); i += DepClient::kMaxSerialsPerCall) {
-    size_t end = std::min(serials.size(), i + DepClient::kMaxSerialsPerCall);
-    std::vector<std::string> chunk(serials.begin() + static_cast<ptrdiff_t>(i),
-                                   serials.begin() + static_cast<ptrdiff_t>(end));
+    std::vector<std::string> chunk = ChunkAt(serials, i);
     if (!AssignChunk(*lease->client, chunk, &out)) {
-      out.not_sent = static_cast<int64_t>(serials.size() - end) +
-                     (out.ok ? 0 : static_cast<int64_t>(chunk.size()));
+      // A THROTTLED answer: the rest waits; a failed call: this chunk too.
+      out.not_sent = static_cast<int64_t>(serials.size() - i - (out.ok ? chunk.size() : 0));
       break;
     }
   }
@@ -220,9 +225,7 @@ Result<DepAssignOutcome> DepAssigner::RunSerialAction(const std::string& server,
   out.server = server;
   out.action = action;
   for (size_t i = 0; i < serials.size(); i += DepClient::kMaxSerialsPerCall) {
-    size_t end = std::min(serials.size(), i + DepClient::kMaxSerialsPerCall);
-    std::vector<std::string> chunk(serials.begin() + static_cast<ptrdiff_t>(i),
-                                   serials.begin() + static_cast<ptrdiff_t>(end));
+    std::vector<std::string> chunk = ChunkAt(serials, i);
     ++out.calls;
     auto answer = call(*lease->client, chunk);
     if (!answer.ok()) {

@@ -39,8 +39,8 @@ bool DepSimEnv::OpenGatewaySide(const std::string& db_file, const std::string& c
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   if (!store.ok()) return false;
   store_ = std::move(store).value();
-  box_ = std::make_unique<SecretBox>(
-      SecretBox::FromKey(Secret<std::string>(RandomBytes(32))).value());
+  box_ =
+      std::make_unique<SecretBox>(SecretBox::FromKey(Secret<std::string>(RandomBytes(32))).value());
   servers_ = std::make_unique<dep::DepServerService>(store_->dep(), *box_, Clock::System(), *http_);
   dep::DepServerSettings settings;
   settings.base_url = base_url_;
