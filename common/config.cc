@@ -98,6 +98,15 @@ std::vector<ConfigOption> BuildOptions() {
       Make("enrollment", "machineinfo_ca_file", "--machineinfo-ca-file",
            "MDMGW_ENROLLMENT_MACHINEINFO_CA_FILE", "extra CA for MachineInfo signers",
            StringField([](C& c) -> std::string& { return c.enrollment.machineinfo_ca_file; })));
+  o.push_back(
+      Make("enrollment", "signing_cert_file", "--enrollment-signing-cert-file",
+           "MDMGW_ENROLLMENT_SIGNING_CERT_FILE",
+           "certificate (+ chain) that signs enrollment profiles; default: the TLS one",
+           StringField([](C& c) -> std::string& { return c.enrollment.signing_cert_file; })));
+  o.push_back(
+      Make("enrollment", "signing_key_file", "--enrollment-signing-key-file",
+           "MDMGW_ENROLLMENT_SIGNING_KEY_FILE", "its private key",
+           StringField([](C& c) -> std::string& { return c.enrollment.signing_key_file; })));
   o.push_back(Make("server", "tls_cert_file", "--tls-cert-file", "MDMGW_SERVER_TLS_CERT_FILE",
                    "server certificate chain (PEM), leaf first",
                    StringField([](C& c) -> std::string& { return c.server.tls_cert_file; })));
@@ -273,6 +282,10 @@ Status Validate(const GatewayConfig& config) {
   }
   if (config.server.tls_cert_file.empty() != config.server.tls_key_file.empty()) {
     return Status::InvalidArgument("tls_cert_file and tls_key_file must be given together",
+                                   "bad_config");
+  }
+  if (config.enrollment.signing_cert_file.empty() != config.enrollment.signing_key_file.empty()) {
+    return Status::InvalidArgument("signing_cert_file and signing_key_file must be given together",
                                    "bad_config");
   }
   std::string url = config.EffectiveStoreUrl();

@@ -68,6 +68,9 @@ struct ApnsConfig {
 
 struct EnrollmentConfig {
   std::string machineinfo_ca_file;  // Extra CA for MachineInfo signers. Default: none.
+  // Signs enrollment profiles (PEM: certificate then chain; key). Default: the server's TLS pair.
+  std::string signing_cert_file;
+  std::string signing_key_file;
 };
 
 struct LogConfig {

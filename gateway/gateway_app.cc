@@ -16,6 +16,7 @@
 #include "gateway/handlers/apns_admin.h"
 #include "gateway/handlers/dep_admin.h"
 #include "gateway/handlers/dep_profile_admin.h"
+#include "gateway/handlers/enrollment_profile_admin.h"
 #include "gateway/handlers/health.h"
 #include "gateway/handlers/push_api.h"
 
@@ -55,9 +56,9 @@ Status PrepareTls(const GatewayConfig& config, std::string* cert_file, std::stri
   return Status::Ok();
 }
 
-// The server certificate as a DEP profile trust anchor (base64 DER) when it is self-signed: a
-// device in Setup Assistant trusts only public CAs and the profile's anchor_certs.
-std::vector<std::string> SelfSignedAnchor(const std::string& cert_file) {
+// The server certificate (DER) as a trust anchor when it is self-signed: a device trusts only
+// public CAs, a DEP profile's anchor_certs and an enrollment profile's root payloads.
+std::vector<std::string> SelfSignedAnchorDer(const std::string& cert_file) {
   auto pem = ReadFile(cert_file);
   if (!pem.ok()) return {};
   crypto::BioPtr bio = crypto::MemBio(*pem);
@@ -74,7 +75,12 @@ std::vector<std::string> SelfSignedAnchor(const std::string& cert_file) {
   std::string der(static_cast<size_t>(len), '\0');
   unsigned char* p = reinterpret_cast<unsigned char*>(der.data());
   i2d_X509(cert.get(), &p);
-  return {Base64Encode(der)};
+  return {der};
+}
+
+std::vector<std::string> Base64All(std::vector<std::string> items) {
+  for (auto& i : items) i = Base64Encode(i);
+  return items;
 }
 
 // https://<listen host>:<port>, with localhost for a wildcard or loopback address (the generated
@@ -173,12 +179,24 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
                                                           Clock::System(), &app->registry_);
   app->dep_profiles_ = std::make_unique<dep::DepProfileService>(
       app->store_->dep(), *app->dep_clients_, *app->dep_assigner_, config.server.public_url,
-      SelfSignedAnchor(app->tls_cert_file_));
+      Base64All(SelfSignedAnchorDer(app->tls_cert_file_)));
   app->dep_syncer_ = std::make_unique<dep::DepSyncer>(app->store_->dep(), *app->dep_clients_,
                                                       Clock::System(), &app->registry_);
   app->dep_syncer_->SetAssigner(app->dep_assigner_.get());
   AddDepAdminRoutes(*app->router_, *app->dep_servers_, *app->dep_syncer_, app->store_->dep());
   app->blocking_work_ = std::make_unique<BlockingWork>(2);
+
+  // Enrollment profiles, signed with the configured pair or the server's TLS certificate.
+  auto signer = config.enrollment.signing_cert_file.empty()
+                    ? configurator::ProfileSigner::FromFiles(app->tls_cert_file_, key_file)
+                    : configurator::ProfileSigner::FromFiles(config.enrollment.signing_cert_file,
+                                                             config.enrollment.signing_key_file);
+  if (!signer.ok()) return signer.status().WithContext("enrollment profile signer");
+  app->profile_signer_ = std::move(signer).value();
+  app->enrollment_profiles_ = std::make_unique<configurator::EnrollmentProfileService>(
+      app->store_->profiles(), app->store_->push_certs(), *app->secret_box_, *app->profile_signer_,
+      SelfSignedAnchorDer(app->tls_cert_file_), config.server.public_url);
+  AddEnrollmentProfileRoutes(*app->router_, *app->enrollment_profiles_);
   AddDepProfileRoutes(*app->router_, *app->dep_profiles_, *app->dep_assigner_, *app->dep_clients_,
                       *app->blocking_work_);
 
@@ -238,6 +256,7 @@ Status GatewayApp::Start() {
     uint16_t port = 0;
     (void)ParseHostPort(config_.server.listen, &host, &port);
     dep_profiles_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
+    enrollment_profiles_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
   }
   dep_syncer_->Start();
   housekeeping_ = std::thread([this] {

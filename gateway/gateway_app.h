@@ -20,6 +20,8 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/secret_box.h"
+#include "configurator/enrollment_profile_service.h"
+#include "configurator/profile_signer.h"
 #include "dep/dep_assigner.h"
 #include "dep/dep_clients.h"
 #include "dep/dep_profile_service.h"
@@ -86,6 +88,8 @@ class GatewayApp {
   std::unique_ptr<dep::DepProfileService> dep_profiles_;
   std::unique_ptr<dep::DepSyncer> dep_syncer_;   // answers sync requests: stopped before the server
   std::unique_ptr<BlockingWork> blocking_work_;  // admin calls that wait on Apple: likewise
+  std::unique_ptr<configurator::ProfileSigner> profile_signer_;
+  std::unique_ptr<configurator::EnrollmentProfileService> enrollment_profiles_;
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;
   std::mutex housekeeping_mu_;

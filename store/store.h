@@ -9,12 +9,17 @@
 #include "store/api_key_store.h"
 #include "store/dep_store.h"
 #include "store/enrollment_store.h"
+#include "store/profile_store.h"
 #include "store/push_cert_store.h"
 #include "store/sql_database.h"
 
 namespace mdmgw::store {
 
-class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, public DepStore {
+class Store : public ApiKeyStore,
+              public PushCertStore,
+              public EnrollmentStore,
+              public DepStore,
+              public ProfileStore {
  public:
   // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending
   // migrations.
@@ -32,6 +37,7 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, 
   PushCertStore& push_certs() { return *this; }
   EnrollmentStore& enrollments() { return *this; }
   DepStore& dep() { return *this; }
+  ProfileStore& profiles() { return *this; }
 
   // ApiKeyStore
   Status CreateApiKey(const ApiKeyRecord& record) override;
@@ -86,6 +92,13 @@ class Store : public ApiKeyStore, public PushCertStore, public EnrollmentStore, 
   Result<std::vector<std::string>> ListDepDevicesToAssign(const std::string& server, int64_t now,
                                                           const std::string& after,
                                                           int limit) override;
+
+  // ProfileStore
+  Status CreateEnrollmentProfile(const EnrollmentProfileRecord& record) override;
+  Status UpdateEnrollmentProfile(const EnrollmentProfileRecord& record) override;
+  Result<EnrollmentProfileRecord> GetEnrollmentProfile(const std::string& id_or_name) override;
+  Result<std::vector<EnrollmentProfileRecord>> ListEnrollmentProfiles() override;
+  Status DeleteEnrollmentProfile(const std::string& id) override;
 
  private:
   std::unique_ptr<SqlDatabase> db_;

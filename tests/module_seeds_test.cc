@@ -37,19 +37,5 @@ TEST(DepErrorTest, ClassifiesBodiesInEveryShape) {
   EXPECT_EQ(dep::ClassifyDepError(200, ""), DepErrorKind::kNone);
 }
 
-TEST(EnrollmentMethodsTest, TableMatchesTheProductCard) {
-  using configurator::EnrollmentMethod;
-  auto direct = configurator::TraitsOf(EnrollmentMethod::kUsbDirect);
-  EXPECT_FALSE(direct.wipes_device);
-  EXPECT_FALSE(direct.can_supervise);
-  EXPECT_FALSE(direct.allows_user_affinity);
-  auto sa = configurator::TraitsOf(EnrollmentMethod::kUsbSa);
-  EXPECT_TRUE(sa.wipes_device);
-  EXPECT_TRUE(sa.can_supervise);
-  EXPECT_EQ(configurator::ParseEnrollmentMethod("usb-sa"), EnrollmentMethod::kUsbSa);
-  EXPECT_EQ(configurator::ParseEnrollmentMethod("ota"), EnrollmentMethod::kOta);
-  EXPECT_FALSE(configurator::ParseEnrollmentMethod("usb").has_value());
-}
-
 }  // namespace
 }  // namespace mdmgw

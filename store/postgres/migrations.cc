@@ -112,6 +112,16 @@ CREATE TABLE dep_assignments (
   PRIMARY KEY (server, serial)
 );
 )sql"},
+      {6, "enrollment profiles", R"sql(
+CREATE TABLE enrollment_profiles (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  method TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

@@ -425,6 +425,31 @@ TEST_P(StoreConformanceTest, DepProfilesAssignmentsAndDueDevices) {
   EXPECT_EQ(*store_->CountDepDevices("main"), 0);
 }
 
+TEST_P(StoreConformanceTest, EnrollmentProfilesByIdAndName) {
+  EnrollmentProfileRecord a{"ep_a", "Corp iPads", "dep", R"({"locked":true})", 10, 10};
+  EnrollmentProfileRecord b{"ep_b", "BYOD", "ota", "{}", 11, 11};
+  ASSERT_TRUE(store_->CreateEnrollmentProfile(a).ok());
+  ASSERT_TRUE(store_->CreateEnrollmentProfile(b).ok());
+  EnrollmentProfileRecord clash{"ep_c", "BYOD", "ota", "{}", 12, 12};
+  EXPECT_EQ(store_->CreateEnrollmentProfile(clash).reason(), "name_taken");
+  EXPECT_EQ(store_->GetEnrollmentProfile("ep_a")->name, "Corp iPads");
+  EXPECT_EQ(store_->GetEnrollmentProfile("BYOD")->id, "ep_b") << "by name";
+  EXPECT_TRUE(store_->GetEnrollmentProfile("ep_c").status().IsNotFound());
+  a.settings_json = R"({"locked":false})";
+  a.updated_at = 20;
+  ASSERT_TRUE(store_->UpdateEnrollmentProfile(a).ok());
+  EXPECT_EQ(store_->GetEnrollmentProfile("ep_a")->settings_json, R"({"locked":false})");
+  a.name = "BYOD";
+  EXPECT_EQ(store_->UpdateEnrollmentProfile(a).reason(), "name_taken");
+  EXPECT_EQ(store_->GetEnrollmentProfile("ep_a")->name, "Corp iPads") << "unchanged";
+  auto list = store_->ListEnrollmentProfiles();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "BYOD");
+  ASSERT_TRUE(store_->DeleteEnrollmentProfile("ep_b").ok());
+  EXPECT_TRUE(store_->DeleteEnrollmentProfile("ep_b").IsNotFound());
+  EXPECT_TRUE(store_->UpdateEnrollmentProfile(b).IsNotFound());
+}
+
 TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {
   ASSERT_TRUE(store_->CreateApiKey(Key("before", "h-before")).ok());
   Status s = store_->database().Transaction([&]() -> Status {

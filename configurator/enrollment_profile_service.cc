@@ -1,0 +1,168 @@
+#include "configurator/enrollment_profile_service.h"
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/random.h"
+
+namespace mdmgw::configurator {
+namespace {
+
+std::string Pem(const std::string& der) {
+  std::string b64 = Base64Encode(der);
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  return out + "-----END CERTIFICATE-----\n";
+}
+
+}  // namespace
+
+EnrollmentProfileService::EnrollmentProfileService(store::ProfileStore& profiles,
+                                                   store::PushCertStore& push_certs,
+                                                   const SecretBox& box,
+                                                   const ProfileSigner& signer,
+                                                   std::vector<std::string> anchor_certs_der,
+                                                   std::string public_url, Clock& clock)
+    : profiles_(profiles),
+      push_certs_(push_certs),
+      box_(box),
+      signer_(signer),
+      anchors_(std::move(anchor_certs_der)),
+      clock_(clock) {
+  SetPublicUrl(std::move(public_url));
+}
+
+void EnrollmentProfileService::SetPublicUrl(std::string public_url) {
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  std::lock_guard lock(mu_);
+  public_url_ = std::move(public_url);
+}
+
+Result<EnrollmentProfile> EnrollmentProfileService::Create(const nlohmann::json& body) {
+  std::string id = "ep_" + HexEncode(RandomBytes(8));
+  auto p = ParseEnrollmentProfile(body, nullptr, id, box_);
+  if (!p.ok()) return p.status();
+  p->created_at = p->updated_at = clock_.NowUnixSeconds();
+  MDMGW_RETURN_IF_ERROR(profiles_.CreateEnrollmentProfile(p->ToRecord()));
+  log::Info("enrollment profile created",
+            {{"id", p->id}, {"name", p->name}, {"method", TraitsOf(p->method).name}});
+  return p;
+}
+
+Result<EnrollmentProfile> EnrollmentProfileService::Update(const std::string& id_or_name,
+                                                           const nlohmann::json& body) {
+  auto current = Get(id_or_name);
+  if (!current.ok()) return current.status();
+  auto p = ParseEnrollmentProfile(body, &*current, current->id, box_);
+  if (!p.ok()) return p.status();
+  // A version stamp that always moves, so the cached profile is rebuilt even within a second.
+  p->updated_at = std::max(clock_.NowUnixSeconds(), current->updated_at + 1);
+  MDMGW_RETURN_IF_ERROR(profiles_.UpdateEnrollmentProfile(p->ToRecord()));
+  return p;
+}
+
+Result<EnrollmentProfile> EnrollmentProfileService::Get(const std::string& id_or_name) {
+  auto r = profiles_.GetEnrollmentProfile(id_or_name);
+  if (!r.ok()) return r.status();
+  return EnrollmentProfileFromRecord(*r);
+}
+
+Result<std::vector<EnrollmentProfile>> EnrollmentProfileService::List() {
+  auto rows = profiles_.ListEnrollmentProfiles();
+  if (!rows.ok()) return rows.status();
+  std::vector<EnrollmentProfile> out;
+  for (const auto& r : *rows) {
+    auto p = EnrollmentProfileFromRecord(r);
+    if (!p.ok()) return p.status();
+    out.push_back(std::move(p).value());
+  }
+  return out;
+}
+
+Status EnrollmentProfileService::Delete(const std::string& id_or_name) {
+  auto p = Get(id_or_name);
+  if (!p.ok()) return p.status();
+  MDMGW_RETURN_IF_ERROR(profiles_.DeleteEnrollmentProfile(p->id));
+  std::lock_guard lock(mu_);
+  cache_.erase(p->id);
+  return Status::Ok();
+}
+
+std::string EnrollmentProfileService::EnrollmentUrl(const EnrollmentProfile& p) const {
+  std::lock_guard lock(mu_);
+  return public_url_ + "/enroll/dep/" + p.id;
+}
+
+Result<std::shared_ptr<const MobileconfigTemplate>> EnrollmentProfileService::TemplateFor(
+    const EnrollmentProfile& p) {
+  auto cert = push_certs_.GetPushCert();
+  if (!cert.ok() && !cert.status().IsNotFound()) return cert.status();
+  std::string topic = cert.ok() ? cert->topic : "";
+  std::string base;
+  {
+    std::lock_guard lock(mu_);
+    base = public_url_;
+    auto it = cache_.find(p.id);
+    if (it != cache_.end() && it->second.updated_at == p.updated_at &&
+        it->second.topic == topic && it->second.public_url == base) {
+      return it->second.tmpl;
+    }
+  }
+  MobileconfigContext ctx;
+  ctx.topic = topic;
+  ctx.server_url = base + "/mdm/connect";
+  ctx.checkin_url = base + "/mdm/checkin";
+  ctx.anchor_certs_der = anchors_;
+  auto challenge = OpenScepChallenge(p, box_);
+  if (!challenge.ok()) return challenge.status();
+  ctx.scep_challenge = *challenge;
+  auto built = MobileconfigTemplate::Build(p, ctx);
+  if (!built.ok()) return built.status();
+  auto tmpl = std::make_shared<const MobileconfigTemplate>(std::move(built).value());
+  std::lock_guard lock(mu_);
+  cache_[p.id] = Cached{p.updated_at, topic, base, tmpl};
+  return tmpl;
+}
+
+Result<std::string> EnrollmentProfileService::ProfileXml(const std::string& id_or_name) {
+  auto p = Get(id_or_name);
+  if (!p.ok()) return p.status();
+  auto tmpl = TemplateFor(*p);
+  if (!tmpl.ok()) return tmpl.status();
+  return (*tmpl)->Render();
+}
+
+Result<std::string> EnrollmentProfileService::SignedProfile(const std::string& id_or_name) {
+  auto xml = ProfileXml(id_or_name);
+  if (!xml.ok()) return xml.status();
+  return signer_.Sign(*xml);
+}
+
+Result<nlohmann::json> EnrollmentProfileService::UsbSaExport(const std::string& id_or_name) {
+  auto p = Get(id_or_name);
+  if (!p.ok()) return p.status();
+  if (p->method != EnrollmentMethod::kUsbSa) {
+    return Status::FailedPrecondition("the usb-sa export is for usb-sa profiles; this one is " +
+                                          std::string(TraitsOf(p->method).name),
+                                      "wrong_method");
+  }
+  nlohmann::json anchors = nlohmann::json::array();
+  for (size_t i = 0; i < anchors_.size(); ++i) {
+    anchors.push_back({{"file", "anchor-" + std::to_string(i + 1) + ".cer"},
+                       {"pem", Pem(anchors_[i])},
+                       {"der_base64", Base64Encode(anchors_[i])}});
+  }
+  return nlohmann::json{
+      {"profile", p->id},
+      {"name", p->name},
+      {"enrollment_url", EnrollmentUrl(*p)},
+      {"server_name", p->organization.empty() ? p->name : p->organization + " MDM"},
+      {"anchor_certificates", anchors},
+      {"steps",
+       {"Apple Configurator > Settings > Servers > +: enter the server name and the enrollment URL "
+        "(ignore \"server URL is not verified\"); add the anchor certificates if asked",
+        "Select the device > Prepare > Manual Configuration > Enroll in MDM Server: this server",
+        "Supervise devices; set the organisation and the Setup Assistant panes; Prepare (the "
+        "device is erased and enrolls in Setup Assistant)"}}};
+}
+
+}  // namespace mdmgw::configurator

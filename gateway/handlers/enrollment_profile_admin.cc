@@ -1,0 +1,103 @@
+#include "gateway/handlers/enrollment_profile_admin.h"
+
+#include "gateway/http_errors.h"
+
+namespace mdmgw::gateway {
+namespace {
+
+std::string Id(const net::Request& r) {
+  return net::PercentDecode(r.PathParam("id").value_or(""), false).value_or("");
+}
+
+Result<nlohmann::json> Body(const net::Request& r) {
+  auto doc = nlohmann::json::parse(r.body, nullptr, false);
+  if (!doc.is_object())
+    return Status::InvalidArgument("the body must be a JSON object", "bad_request");
+  return doc;
+}
+
+// A file name from a profile name: letters, digits, '-' and '_' kept.
+std::string FileStem(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_';
+    out += keep ? c : '-';
+  }
+  return out.empty() ? "enrollment" : out;
+}
+
+}  // namespace
+
+void AddEnrollmentProfileRoutes(Router& router, configurator::EnrollmentProfileService& profiles) {
+  router.Add("GET", "/api/v1/enrollment-methods", [](const net::Request&, net::Respond respond) {
+    respond(net::Response::Json(200, configurator::EnrollmentMethodsJson()));
+  });
+  router.Add("POST", "/api/v1/enrollment-profiles",
+             [&profiles](const net::Request& request, net::Respond respond) {
+               auto body = Body(request);
+               if (!body.ok()) return respond(ErrorResponse(body.status()));
+               auto p = profiles.Create(*body);
+               if (!p.ok()) return respond(ErrorResponse(p.status()));
+               respond(net::Response::Json(201, p->ToJson()));
+             });
+  router.Add("GET", "/api/v1/enrollment-profiles",
+             [&profiles](const net::Request&, net::Respond respond) {
+               auto list = profiles.List();
+               if (!list.ok()) return respond(ErrorResponse(list.status()));
+               nlohmann::json items = nlohmann::json::array();
+               for (const auto& p : *list) items.push_back(p.ToJson());
+               respond(net::Response::Json(200, {{"profiles", items}}));
+             });
+  router.Add("GET", "/api/v1/enrollment-profiles/{id}",
+             [&profiles](const net::Request& request, net::Respond respond) {
+               auto p = profiles.Get(Id(request));
+               if (!p.ok()) return respond(ErrorResponse(p.status()));
+               respond(net::Response::Json(200, p->ToJson()));
+             });
+  router.Add("PUT", "/api/v1/enrollment-profiles/{id}",
+             [&profiles](const net::Request& request, net::Respond respond) {
+               auto body = Body(request);
+               if (!body.ok()) return respond(ErrorResponse(body.status()));
+               auto p = profiles.Update(Id(request), *body);
+               if (!p.ok()) return respond(ErrorResponse(p.status()));
+               respond(net::Response::Json(200, p->ToJson()));
+             });
+  router.Add("DELETE", "/api/v1/enrollment-profiles/{id}",
+             [&profiles](const net::Request& request, net::Respond respond) {
+               Status s = profiles.Delete(Id(request));
+               if (!s.ok()) return respond(ErrorResponse(s));
+               respond(net::Response::Json(200, {{"deleted", true}}));
+             });
+  router.Add(
+      "GET", "/api/v1/enrollment-profiles/{id}/export",
+      [&profiles](const net::Request& request, net::Respond respond) {
+        std::string format = request.QueryParam("format").value_or("");
+        auto p = profiles.Get(Id(request));
+        if (!p.ok()) return respond(ErrorResponse(p.status()));
+        if (format == "usb-sa") {
+          auto j = profiles.UsbSaExport(p->id);
+          if (!j.ok()) return respond(ErrorResponse(j.status()));
+          return respond(net::Response::Json(200, *j));
+        }
+        if (format != "usb-direct" && format != "mobileconfig") {
+          return respond(ErrorResponse(Status::InvalidArgument(
+              "format must be usb-sa, usb-direct or mobileconfig", "bad_request")));
+        }
+        if (format == "usb-direct" && p->method != configurator::EnrollmentMethod::kUsbDirect) {
+          return respond(ErrorResponse(Status::FailedPrecondition(
+              "the usb-direct export is for usb-direct profiles; this one is " +
+                  std::string(configurator::TraitsOf(p->method).name),
+              "wrong_method")));
+        }
+        auto signed_profile = profiles.SignedProfile(p->id);
+        if (!signed_profile.ok()) return respond(ErrorResponse(signed_profile.status()));
+        net::Response r = net::Response::Text(200, std::move(signed_profile).value(),
+                                              "application/x-apple-aspen-config");
+        r.headers.Add("content-disposition",
+                      "attachment; filename=\"" + FileStem(p->name) + ".mobileconfig\"");
+        respond(std::move(r));
+      });
+}
+
+}  // namespace mdmgw::gateway

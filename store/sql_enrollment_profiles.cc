@@ -1,0 +1,76 @@
+// ProfileStore over SqlDatabase (portable SQL; both backends).
+#include "store/store.h"
+
+namespace mdmgw::store {
+namespace {
+
+constexpr std::string_view kColumns = "id, name, method, settings, created_at, updated_at";
+
+EnrollmentProfileRecord FromRow(const SqlRow& row) {
+  EnrollmentProfileRecord r;
+  r.id = AsText(row[0]);
+  r.name = AsText(row[1]);
+  r.method = AsText(row[2]);
+  r.settings_json = AsText(row[3]);
+  r.created_at = AsInt(row[4]);
+  r.updated_at = AsInt(row[5]);
+  return r;
+}
+
+// A unique-name violation reads as AlreadyExists from either driver; say which name.
+Status NameTaken(const Status& s, const std::string& name) {
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("an enrollment profile named \"" + name + "\" exists",
+                                 "name_taken");
+  }
+  return s;
+}
+
+}  // namespace
+
+Status Store::CreateEnrollmentProfile(const EnrollmentProfileRecord& r) {
+  auto done = db_->Exec("INSERT INTO enrollment_profiles (" + std::string(kColumns) +
+                            ") VALUES ($1, $2, $3, $4, $5, $6)",
+                        {r.id, r.name, r.method, r.settings_json, r.created_at, r.updated_at});
+  return done.ok() ? Status::Ok() : NameTaken(done.status(), r.name);
+}
+
+Status Store::UpdateEnrollmentProfile(const EnrollmentProfileRecord& r) {
+  auto done = db_->Exec(
+      "UPDATE enrollment_profiles SET name = $2, method = $3, settings = $4, updated_at = $5"
+      " WHERE id = $1",
+      {r.id, r.name, r.method, r.settings_json, r.updated_at});
+  if (!done.ok()) return NameTaken(done.status(), r.name);
+  if (*done == 0) return Status::NotFound("no enrollment profile " + r.id, "not_found");
+  return Status::Ok();
+}
+
+Result<EnrollmentProfileRecord> Store::GetEnrollmentProfile(const std::string& id_or_name) {
+  auto rows = db_->Query("SELECT " + std::string(kColumns) +
+                             " FROM enrollment_profiles WHERE id = $1 OR name = $1"
+                             " ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END LIMIT 1",
+                         {id_or_name});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return Status::NotFound("no enrollment profile \"" + id_or_name + "\"", "not_found");
+  }
+  return FromRow(rows->front());
+}
+
+Result<std::vector<EnrollmentProfileRecord>> Store::ListEnrollmentProfiles() {
+  auto rows =
+      db_->Query("SELECT " + std::string(kColumns) + " FROM enrollment_profiles ORDER BY name");
+  if (!rows.ok()) return rows.status();
+  std::vector<EnrollmentProfileRecord> out;
+  for (const SqlRow& row : *rows) out.push_back(FromRow(row));
+  return out;
+}
+
+Status Store::DeleteEnrollmentProfile(const std::string& id) {
+  auto done = db_->Exec("DELETE FROM enrollment_profiles WHERE id = $1", {id});
+  if (!done.ok()) return done.status();
+  if (*done == 0) return Status::NotFound("no enrollment profile " + id, "not_found");
+  return Status::Ok();
+}
+
+}  // namespace mdmgw::store
