@@ -45,18 +45,19 @@ Status ReadNames(const nlohmann::json& body, const char* key, std::vector<std::s
   return Status::Ok();
 }
 
-constexpr std::string_view kKnownKeys[] = {
-    "name",          "method",        "supervised",       "locked",        "user_affinity",
-    "await_configuration", "organization", "department",  "support_phone", "support_email",
-    "description",   "skip_setup_items", "identity",      "pilot_groups"};
+constexpr std::string_view kKnownKeys[] = {"name",          "method",        "supervised",
+                                           "locked",        "user_affinity", "await_configuration",
+                                           "organization",  "department",    "support_phone",
+                                           "support_email", "description",   "skip_setup_items",
+                                           "identity",      "pilot_groups"};
 
 Status ParseIdentity(const nlohmann::json& j, const std::string& id, const SecretBox& box,
                      IdentitySettings* out) {
   if (!j.is_object()) return Bad("identity must be an object with a \"mode\"");
   for (const auto& [k, v] : j.items()) {
-    static const std::set<std::string> known = {"mode",       "url",      "challenge",
-                                                "key_size",   "subject_cn", "client_identifier",
-                                                "key_type",   "hardware_bound"};
+    static const std::set<std::string> known = {"mode",     "url",           "challenge",
+                                                "key_size", "subject_cn",    "client_identifier",
+                                                "key_type", "hardware_bound"};
     if (!known.count(k)) return Bad("unknown identity field \"" + k + "\"");
   }
   IdentitySettings s = *out;
@@ -92,8 +93,8 @@ Status ParseIdentity(const nlohmann::json& j, const std::string& id, const Secre
     s.sealed_challenge = c.empty() ? "" : Base64Encode(box.Seal(c, "profile.scep:" + id));
   }
   if (!IsHttps(s.url) && s.url.rfind("http://", 0) != 0)
-    return Bad("identity.url must be the " + std::string(s.mode == "scep" ? "SCEP" : "ACME directory") +
-               " URL (http or https)");
+    return Bad("identity.url must be the " +
+               std::string(s.mode == "scep" ? "SCEP" : "ACME directory") + " URL (http or https)");
   if (s.mode == "scep") {
     if (s.key_size != 1024 && s.key_size != 2048 && s.key_size != 4096)
       return Bad("identity.key_size for SCEP is 1024, 2048 or 4096");
@@ -199,8 +200,7 @@ Result<EnrollmentProfile> ParseEnrollmentProfile(const nlohmann::json& body,
   std::optional<bool> await = p.await_configuration;
   MDMGW_RETURN_IF_ERROR(ReadFlag(body, "await_configuration", &await));
   p.await_configuration = await.value_or(false);
-  bool setup_assistant =
-      p.method == EnrollmentMethod::kDep || p.method == EnrollmentMethod::kUsbSa;
+  bool setup_assistant = p.method == EnrollmentMethod::kDep || p.method == EnrollmentMethod::kUsbSa;
   if (p.await_configuration && !setup_assistant) {
     return Status::InvalidArgument(
         "await_configuration holds a device in Setup Assistant: dep and usb-sa only",
@@ -215,8 +215,8 @@ Result<EnrollmentProfile> ParseEnrollmentProfile(const nlohmann::json& body,
     return Bad("support_email is not an email address");
   MDMGW_RETURN_IF_ERROR(ReadNames(body, "skip_setup_items", &p.skip_setup_items));
   if (!p.skip_setup_items.empty() && !setup_assistant) {
-    return Status::InvalidArgument(
-        "skip_setup_items apply to Setup Assistant: dep and usb-sa only", "method_rule");
+    return Status::InvalidArgument("skip_setup_items apply to Setup Assistant: dep and usb-sa only",
+                                   "method_rule");
   }
   MDMGW_RETURN_IF_ERROR(ReadNames(body, "pilot_groups", &p.pilot_groups));
   if (body.contains("identity")) {

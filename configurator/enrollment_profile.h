@@ -18,7 +18,7 @@ namespace mdmgw::configurator {
 struct IdentitySettings {
   std::string mode;  // "scep" (an external SCEP server) or "acme"
   // scep
-  std::string url;              // SCEP URL, or ACME directory URL
+  std::string url;               // SCEP URL, or ACME directory URL
   std::string sealed_challenge;  // SecretBox(challenge, "profile.scep:" + id), base64; "" = none
   int key_size = 2048;
   std::string subject_cn;  // CN of the requested certificate; default "mdm-gateway device"

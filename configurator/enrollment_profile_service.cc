@@ -102,8 +102,8 @@ Result<std::shared_ptr<const MobileconfigTemplate>> EnrollmentProfileService::Te
     std::lock_guard lock(mu_);
     base = public_url_;
     auto it = cache_.find(p.id);
-    if (it != cache_.end() && it->second.updated_at == p.updated_at &&
-        it->second.topic == topic && it->second.public_url == base) {
+    if (it != cache_.end() && it->second.updated_at == p.updated_at && it->second.topic == topic &&
+        it->second.public_url == base) {
       return it->second.tmpl;
     }
   }

@@ -97,8 +97,8 @@ Result<MobileconfigTemplate> MobileconfigTemplate::Build(const EnrollmentProfile
   }
 
   const int identity_uuid = next_uuid++;
-  std::string cn = profile.identity.subject_cn.empty() ? "mdm-gateway device"
-                                                       : profile.identity.subject_cn;
+  std::string cn =
+      profile.identity.subject_cn.empty() ? "mdm-gateway device" : profile.identity.subject_cn;
   plist_t identity;
   if (profile.identity.mode == "scep") {
     identity = NewPayload("com.apple.security.scep", t.identifier_ + ".identity",
@@ -126,8 +126,8 @@ Result<MobileconfigTemplate> MobileconfigTemplate::Build(const EnrollmentProfile
   }
   plist_array_append_item(content, identity);
 
-  plist_t mdm = NewPayload("com.apple.mdm", t.identifier_ + ".mdm", org + " device management",
-                           next_uuid++);
+  plist_t mdm =
+      NewPayload("com.apple.mdm", t.identifier_ + ".mdm", org + " device management", next_uuid++);
   SetString(mdm, "ServerURL", ctx.server_url);
   SetString(mdm, "CheckInURL", ctx.checkin_url);
   SetString(mdm, "Topic", ctx.topic);
@@ -145,9 +145,8 @@ Result<MobileconfigTemplate> MobileconfigTemplate::Build(const EnrollmentProfile
   Set(top.get(), "PayloadContent", content);
   SetString(top.get(), "PayloadDisplayName", profile.name);
   SetString(top.get(), "PayloadDescription",
-            profile.description.empty()
-                ? "Enrolls this device in " + org + "'s device management."
-                : profile.description);
+            profile.description.empty() ? "Enrolls this device in " + org + "'s device management."
+                                        : profile.description);
   SetString(top.get(), "PayloadIdentifier", t.identifier_);
   SetString(top.get(), "PayloadOrganization", org);
   SetString(top.get(), "PayloadType", "Configuration");

@@ -20,9 +20,9 @@
 namespace mdmgw::configurator {
 
 struct MobileconfigContext {
-  std::string topic;        // the push certificate's topic (Subject UID)
-  std::string server_url;   // https://.../mdm/connect
-  std::string checkin_url;  // https://.../mdm/checkin
+  std::string topic;                          // the push certificate's topic (Subject UID)
+  std::string server_url;                     // https://.../mdm/connect
+  std::string checkin_url;                    // https://.../mdm/checkin
   std::vector<std::string> anchor_certs_der;  // trust anchors for the gateway's TLS
   std::string scep_challenge;                 // in clear, only while building
 };

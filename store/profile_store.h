@@ -12,8 +12,8 @@
 namespace mdmgw::store {
 
 struct EnrollmentProfileRecord {
-  std::string id;      // "ep_" + random hex, stable: the profile's PayloadIdentifier derives from it
-  std::string name;    // unique, the admin's
+  std::string id;    // "ep_" + random hex, stable: the profile's PayloadIdentifier derives from it
+  std::string name;  // unique, the admin's
   std::string method;  // dep, usb-sa, usb-direct, ota, dem
   std::string settings_json;
   int64_t created_at = 0;

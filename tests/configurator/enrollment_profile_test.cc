@@ -74,9 +74,9 @@ TEST(EnrollmentProfileTest, RefusalsNameTheFieldOrTheRule) {
   EXPECT_NE(with("identity", {{"mode", "scep"}, {"url", "https://s"}, {"key_size", 3000}})
                 .find("key_size"),
             std::string::npos);
-  EXPECT_NE(with("identity", {{"mode", "acme"}, {"url", "https://a/dir"}})
-                .find("client_identifier"),
-            std::string::npos);
+  EXPECT_NE(
+      with("identity", {{"mode", "acme"}, {"url", "https://a/dir"}}).find("client_identifier"),
+      std::string::npos);
   EXPECT_NE(with("identity", {{"mode", "acme"},
                               {"url", "https://a/dir"},
                               {"client_identifier", "c"},
@@ -89,8 +89,8 @@ TEST(EnrollmentProfileTest, RefusalsNameTheFieldOrTheRule) {
 TEST(EnrollmentProfileTest, UpdateKeepsWhatItDoesNotMention) {
   SecretBox box = Box();
   auto p = ParseEnrollmentProfile(
-      {{"name", "Lab"}, {"method", "dep"}, {"locked", true}, {"identity", Scep()}}, nullptr,
-      "ep_2", box);
+      {{"name", "Lab"}, {"method", "dep"}, {"locked", true}, {"identity", Scep()}}, nullptr, "ep_2",
+      box);
   ASSERT_TRUE(p.ok());
   auto renamed = ParseEnrollmentProfile({{"name", "Lab 2"}}, &*p, "ep_2", box);
   ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
@@ -98,8 +98,8 @@ TEST(EnrollmentProfileTest, UpdateKeepsWhatItDoesNotMention) {
   EXPECT_TRUE(renamed->flags.locked);
   EXPECT_EQ(*OpenScepChallenge(*renamed, box), "c-123") << "the challenge survives";
   // Moving to usb-direct with the lock still asked for is refused; without it, allowed.
-  auto moved = ParseEnrollmentProfile({{"method", "usb-direct"}, {"locked", true}}, &*p, "ep_2",
-                                      box);
+  auto moved =
+      ParseEnrollmentProfile({{"method", "usb-direct"}, {"locked", true}}, &*p, "ep_2", box);
   EXPECT_EQ(moved.status().reason(), "method_rule");
   auto direct = ParseEnrollmentProfile({{"method", "usb-direct"}}, &*p, "ep_2", box);
   ASSERT_TRUE(direct.ok()) << direct.status().ToString();

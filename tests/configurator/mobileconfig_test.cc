@@ -4,6 +4,8 @@
 #include "configurator/mobileconfig.h"
 
 #include <gtest/gtest.h>
+#include <openssl/cms.h>
+#include <openssl/pem.h>
 #include <plist/plist.h>
 
 #include <cstdio>
@@ -245,8 +247,7 @@ TEST(MobileconfigTest, AcmeIdentityAndFreshUuidsPerRender) {
   plist_t acme = doc.Payload("com.apple.security.acme");
   ASSERT_NE(acme, nullptr);
   CheckAgainstSchema(acme, ReadSchema("com.apple.security.acme.yaml"), "", "acme");
-  EXPECT_EQ(Str(doc.Payload("com.apple.mdm"), "IdentityCertificateUUID"),
-            Str(acme, "PayloadUUID"));
+  EXPECT_EQ(Str(doc.Payload("com.apple.mdm"), "IdentityCertificateUUID"), Str(acme, "PayloadUUID"));
   Parsed other;
   plist_from_xml(b.data(), static_cast<uint32_t>(b.size()), &other.root);
   EXPECT_EQ(Str(doc.root, "PayloadIdentifier"), Str(other.root, "PayloadIdentifier"))
@@ -288,12 +289,12 @@ TEST(MobileconfigTest, SignedProfileVerifiesWithOpensslAndParsesWithPlistlib) {
   ASSERT_TRUE(WriteFileAtomic(signed_file, *der, 0600).ok());
 
   std::string content = Shell("openssl cms -verify -inform DER -in " + signed_file + " -CAfile " +
-                            ca.ca_file() + " -purpose any 2>/dev/null");
+                              ca.ca_file() + " -purpose any 2>/dev/null");
   EXPECT_EQ(content, xml) << "attached content, verified against the signer's CA";
   std::string info = Shell("openssl cms -cmsout -print -inform DER -in " + signed_file);
   EXPECT_NE(info.find("sha256"), std::string::npos) << "SHA-256 digest";
   EXPECT_EQ(Shell("openssl cms -verify -inform DER -in " + signed_file + " -CAfile " +
-                signer_files.cert_file + " -partial_chain -purpose any -noout 2>&1 >/dev/null")
+                  signer_files.cert_file + " -partial_chain -purpose any -noout 2>&1 >/dev/null")
                 .rfind("exit", 0),
             std::string::npos)
       << "the signer's certificate is in the message";
@@ -311,9 +312,66 @@ TEST(MobileconfigTest, SignedProfileVerifiesWithOpensslAndParsesWithPlistlib) {
   tampered[at] = 'X';
   ASSERT_TRUE(WriteFileAtomic(dir.File("bad.mobileconfig"), tampered, 0600).ok());
   EXPECT_EQ(Shell("openssl cms -verify -inform DER -in " + dir.File("bad.mobileconfig") +
-                " -CAfile " + ca.ca_file() + " -purpose any >/dev/null 2>&1")
+                  " -CAfile " + ca.ca_file() + " -purpose any >/dev/null 2>&1")
                 .rfind("exit", 0),
             0u);
+}
+
+// OpenSSL's own CMS parser and verifier on our DER: content back unchanged, signature good with
+// the signer's certificate (taken from the message), for RSA and EC signers.
+std::string VerifyWithOpenssl(const std::string& der, const std::string& cert_pem) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size()));
+  if (cms == nullptr) return "unparsable";
+  BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, cert);
+  BIO* out = BIO_new(BIO_s_mem());
+  int ok = CMS_verify(cms, nullptr, store, nullptr, out, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY);
+  std::string content = "verify failed";
+  if (ok == 1) {
+    char* data = nullptr;
+    long len = BIO_get_mem_data(out, &data);
+    content.assign(data, static_cast<size_t>(len));
+  }
+  STACK_OF(X509)* signers = CMS_get0_signers(cms);
+  bool signer_found = signers != nullptr && sk_X509_num(signers) == 1 &&
+                      X509_cmp(sk_X509_value(signers, 0), cert) == 0;
+  sk_X509_free(signers);
+  BIO_free(out);
+  X509_STORE_free(store);
+  X509_free(cert);
+  BIO_free(cb);
+  CMS_ContentInfo_free(cms);
+  return signer_found ? content : "signer not identified: " + content;
+}
+
+TEST(MobileconfigTest, SignedDataParsesAndVerifiesInOpensslForRsaAndEc) {
+  testing::TempDir dir;
+  std::string rsa_key = dir.File("rsa.key"), rsa_pem = dir.File("rsa.pem");
+  ASSERT_EQ(Shell("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + rsa_key + " -out " +
+                  rsa_pem + " -days 2 -subj /CN=signer 2>/dev/null"),
+            "");
+  testing::TestCa ca(dir.path());
+  auto ec = ca.IssueServer("ec");
+  std::string content = "<plist>" + std::string(5000, 'x') + "</plist>";
+  for (auto [cert, key] :
+       {std::pair{*ReadFile(rsa_pem), *ReadFile(rsa_key)}, std::pair{ec.cert_pem, ec.key_pem}}) {
+    auto signer = ProfileSigner::FromPem(cert, key);
+    ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+    auto der = (*signer)->SignAt(content, 1800000000);  // 2027-01-15T08:00:00Z
+    ASSERT_TRUE(der.ok());
+    EXPECT_EQ(VerifyWithOpenssl(*der, cert), content);
+    std::string file = dir.File("s.der");
+    ASSERT_TRUE(WriteFileAtomic(file, *der, 0600).ok());
+    std::string printed = Shell("openssl cms -cmsout -print -inform DER -in " + file);
+    EXPECT_NE(printed.find("UTCTIME:Jan 15 08:00:00 2027 GMT"), std::string::npos) << printed;
+    EXPECT_NE(printed.find("messageDigest"), std::string::npos);
+    std::string tampered = *der;
+    tampered[tampered.find("xxxx")] = 'y';
+    EXPECT_EQ(VerifyWithOpenssl(tampered, cert), "verify failed");
+  }
 }
 
 TEST(MobileconfigTest, SignerRefusesMismatchedOrMissingKeys) {
@@ -322,8 +380,7 @@ TEST(MobileconfigTest, SignerRefusesMismatchedOrMissingKeys) {
   auto a = ca.IssueServer("a");
   auto b = ca.IssueServer("b");
   EXPECT_EQ(ProfileSigner::FromPem(a.cert_pem, b.key_pem).status().reason(), "key_mismatch");
-  EXPECT_EQ(ProfileSigner::FromPem("nope", a.key_pem).status().reason(),
-            "bad_signing_certificate");
+  EXPECT_EQ(ProfileSigner::FromPem("nope", a.key_pem).status().reason(), "bad_signing_certificate");
   EXPECT_EQ(ProfileSigner::FromPem(a.cert_pem, "nope").status().reason(), "bad_signing_key");
 }
 

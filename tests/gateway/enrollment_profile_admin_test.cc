@@ -64,19 +64,17 @@ TEST_F(EnrollmentProfileAdminTest, MethodTableAndCrudWithRefusals) {
   ASSERT_EQ(methods.status, 200);
   EXPECT_EQ(nlohmann::json::parse(methods.body)["methods"].size(), 5u);
 
-  auto refused = Call("POST", "/api/v1/enrollment-profiles",
-                      nlohmann::json{{"name", "Direct"},
-                                     {"method", "usb-direct"},
-                                     {"locked", true},
-                                     {"identity", kScep}}
-                          .dump());
+  auto refused =
+      Call("POST", "/api/v1/enrollment-profiles",
+           nlohmann::json{
+               {"name", "Direct"}, {"method", "usb-direct"}, {"locked", true}, {"identity", kScep}}
+               .dump());
   EXPECT_EQ(refused.status, 400);
   EXPECT_EQ(Code(refused), "method_rule");
   EXPECT_NE(refused.body.find("usb-direct profiles cannot be locked"), std::string::npos);
   EXPECT_EQ(Code(Call("POST", "/api/v1/enrollment-profiles", "[]")), "bad_request");
-  EXPECT_EQ(nlohmann::json::parse(Call("GET", "/api/v1/enrollment-profiles").body)["profiles"]
-                .size(),
-            0u)
+  EXPECT_EQ(
+      nlohmann::json::parse(Call("GET", "/api/v1/enrollment-profiles").body)["profiles"].size(), 0u)
       << "nothing stored";
 
   std::string id = Create({{"name", "Corp iPads"},
@@ -85,9 +83,9 @@ TEST_F(EnrollmentProfileAdminTest, MethodTableAndCrudWithRefusals) {
                            {"organization", "Example Org"},
                            {"identity", kScep}});
   ASSERT_EQ(id.rfind("ep_", 0), 0u);
-  auto dup = Call("POST", "/api/v1/enrollment-profiles",
-                  nlohmann::json{{"name", "Corp iPads"}, {"method", "ota"}, {"identity", kScep}}
-                      .dump());
+  auto dup =
+      Call("POST", "/api/v1/enrollment-profiles",
+           nlohmann::json{{"name", "Corp iPads"}, {"method", "ota"}, {"identity", kScep}}.dump());
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(Code(dup), "name_taken");
 
@@ -97,8 +95,8 @@ TEST_F(EnrollmentProfileAdminTest, MethodTableAndCrudWithRefusals) {
   EXPECT_EQ(nlohmann::json::parse(got.body)["identity"]["challenge_set"], true);
   EXPECT_EQ(Call("GET", "/api/v1/enrollment-profiles/Corp%20iPads").status, 200) << "by name";
 
-  auto bad_update = Call("PUT", "/api/v1/enrollment-profiles/" + id,
-                         R"({"method":"ota","locked":true})");
+  auto bad_update =
+      Call("PUT", "/api/v1/enrollment-profiles/" + id, R"({"method":"ota","locked":true})");
   EXPECT_EQ(Code(bad_update), "method_rule");
   EXPECT_EQ(nlohmann::json::parse(Call("GET", "/api/v1/enrollment-profiles/" + id).body)["method"],
             "dep")
@@ -151,9 +149,8 @@ TEST_F(EnrollmentProfileAdminTest, SignedExportsNeedThePushCertificate) {
   EXPECT_EQ(j["enrollment_url"],
             "https://localhost:" + std::to_string(app_->port()) + "/enroll/dep/" + sa);
   ASSERT_EQ(j["anchor_certificates"].size(), 1u);
-  EXPECT_EQ(j["anchor_certificates"][0]["pem"].get<std::string>().rfind("-----BEGIN CERTIFICATE",
-                                                                          0),
-            0u);
+  EXPECT_EQ(
+      j["anchor_certificates"][0]["pem"].get<std::string>().rfind("-----BEGIN CERTIFICATE", 0), 0u);
   EXPECT_EQ(Code(Call("GET", "/api/v1/enrollment-profiles/" + direct + "/export?format=usb-sa")),
             "wrong_method");
   EXPECT_EQ(Code(Call("GET", "/api/v1/enrollment-profiles/" + sa + "/export?format=zip")),
