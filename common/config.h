@@ -68,6 +68,8 @@ struct ApnsConfig {
 
 struct EnrollmentConfig {
   std::string machineinfo_ca_file;  // Extra CA for MachineInfo signers. Default: none.
+  // Apple's device CA chain for MachineInfo signers. Default: the embedded Apple bundle.
+  std::string apple_device_ca_file;
   // Signs enrollment profiles (PEM: certificate then chain; key). Default: the server's TLS pair.
   std::string signing_cert_file;
   std::string signing_key_file;

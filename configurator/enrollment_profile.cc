@@ -49,7 +49,7 @@ constexpr std::string_view kKnownKeys[] = {"name",          "method",        "su
                                            "locked",        "user_affinity", "await_configuration",
                                            "organization",  "department",    "support_phone",
                                            "support_email", "description",   "skip_setup_items",
-                                           "identity",      "pilot_groups"};
+                                           "identity",      "pilot_groups",  "min_os_version"};
 
 Status ParseIdentity(const nlohmann::json& j, const std::string& id, const SecretBox& box,
                      IdentitySettings* out) {
@@ -147,6 +147,7 @@ nlohmann::json EnrollmentProfile::ToJson() const {
           {"skip_setup_items", skip_setup_items},
           {"identity", identity_json},
           {"pilot_groups", pilot_groups},
+          {"min_os_version", min_os_version},
           {"created_at", created_at},
           {"updated_at", updated_at}};
 }
@@ -219,6 +220,17 @@ Result<EnrollmentProfile> ParseEnrollmentProfile(const nlohmann::json& body,
                                    "method_rule");
   }
   MDMGW_RETURN_IF_ERROR(ReadNames(body, "pilot_groups", &p.pilot_groups));
+  MDMGW_RETURN_IF_ERROR(ReadString(body, "min_os_version", 16, &p.min_os_version));
+  if (!p.min_os_version.empty()) {
+    bool dotted = std::all_of(p.min_os_version.begin(), p.min_os_version.end(),
+                              [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                  p.min_os_version.front() != '.' && p.min_os_version.back() != '.';
+    if (!dotted) return Bad("min_os_version must be a version such as \"17.1\"");
+    if (!setup_assistant) {
+      return Status::InvalidArgument(
+          "min_os_version is enforced in Setup Assistant: dep and usb-sa only", "method_rule");
+    }
+  }
   if (body.contains("identity")) {
     MDMGW_RETURN_IF_ERROR(ParseIdentity(body["identity"], id, box, &p.identity));
   } else if (p.identity.mode.empty()) {
@@ -252,6 +264,7 @@ Result<EnrollmentProfile> EnrollmentProfileFromRecord(const store::EnrollmentPro
   p.description = s.value("description", "");
   p.skip_setup_items = s.value("skip_setup_items", std::vector<std::string>{});
   p.pilot_groups = s.value("pilot_groups", std::vector<std::string>{});
+  p.min_os_version = s.value("min_os_version", "");
   const nlohmann::json id = s.value("identity", nlohmann::json::object());
   p.identity.mode = id.value("mode", "");
   p.identity.url = id.value("url", "");
@@ -262,6 +275,21 @@ Result<EnrollmentProfile> EnrollmentProfileFromRecord(const store::EnrollmentPro
   p.identity.key_type = id.value("key_type", "ECSECPrimeRandom");
   p.identity.hardware_bound = id.value("hardware_bound", true);
   return p;
+}
+
+int CompareOsVersions(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    long x = 0, y = 0;
+    for (; i < a.size() && a[i] != '.'; ++i)
+      if (a[i] >= '0' && a[i] <= '9') x = x * 10 + (a[i] - '0');
+    for (; j < b.size() && b[j] != '.'; ++j)
+      if (b[j] >= '0' && b[j] <= '9') y = y * 10 + (b[j] - '0');
+    if (x != y) return x < y ? -1 : 1;
+    if (i < a.size()) ++i;
+    if (j < b.size()) ++j;
+  }
+  return 0;
 }
 
 Result<std::string> OpenScepChallenge(const EnrollmentProfile& p, const SecretBox& box) {

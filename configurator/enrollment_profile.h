@@ -38,6 +38,9 @@ struct EnrollmentProfile {
   std::vector<std::string> skip_setup_items;
   IdentitySettings identity;
   std::vector<std::string> pilot_groups;
+  // Setup Assistant enrollments (dep, usb-sa) below this OS version are told to update first
+  // (Apple's com.apple.softwareupdate.required) when the device says it can. "" = no rule.
+  std::string min_os_version;
   int64_t created_at = 0, updated_at = 0;
 
   // The admin API's view (no secrets: "challenge_set" instead of the challenge).
@@ -52,6 +55,9 @@ Result<EnrollmentProfile> ParseEnrollmentProfile(const nlohmann::json& body,
                                                  const EnrollmentProfile* base,
                                                  const std::string& id, const SecretBox& box);
 Result<EnrollmentProfile> EnrollmentProfileFromRecord(const store::EnrollmentProfileRecord& r);
+// -1, 0, 1 comparing dotted versions numerically ("17.1" < "17.10"; missing parts are 0).
+int CompareOsVersions(const std::string& a, const std::string& b);
+
 // The SCEP challenge in clear (for building the profile), "" when none.
 Result<std::string> OpenScepChallenge(const EnrollmentProfile& p, const SecretBox& box);
 

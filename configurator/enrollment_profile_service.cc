@@ -137,6 +137,31 @@ Result<std::string> EnrollmentProfileService::SignedProfile(const std::string& i
   return signer_.Sign(*xml);
 }
 
+Result<SerialImport> EnrollmentProfileService::ImportSerials(const std::string& id_or_name,
+                                                             std::string_view csv) {
+  auto p = Get(id_or_name);
+  if (!p.ok()) return p.status();
+  if (p->method != EnrollmentMethod::kUsbSa) {
+    return Status::FailedPrecondition(
+        "serial lists are for usb-sa profiles (Apple Configurator Prepare); this one is " +
+            std::string(TraitsOf(p->method).name),
+        "wrong_method");
+  }
+  SerialImport parsed = ParseConfiguratorCsv(csv);
+  if (!parsed.errors.empty()) return parsed;
+  MDMGW_RETURN_IF_ERROR(profiles_.ReplaceProfileSerials(p->id, parsed.rows));
+  log::Info("enrollment profile serials imported",
+            {{"id", p->id}, {"serials", parsed.rows.size()}});
+  return parsed;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> EnrollmentProfileService::Serials(
+    const std::string& id_or_name) {
+  auto p = Get(id_or_name);
+  if (!p.ok()) return p.status();
+  return profiles_.ListProfileSerials(p->id);
+}
+
 Result<nlohmann::json> EnrollmentProfileService::UsbSaExport(const std::string& id_or_name) {
   auto p = Get(id_or_name);
   if (!p.ok()) return p.status();
@@ -157,6 +182,7 @@ Result<nlohmann::json> EnrollmentProfileService::UsbSaExport(const std::string& 
       {"enrollment_url", EnrollmentUrl(*p)},
       {"server_name", p->organization.empty() ? p->name : p->organization + " MDM"},
       {"anchor_certificates", anchors},
+      {"serials", profiles_.ListProfileSerials(p->id).value_or({}).size()},
       {"steps",
        {"Apple Configurator > Settings > Servers > +: enter the server name and the enrollment URL "
         "(ignore \"server URL is not verified\"); add the anchor certificates if asked",

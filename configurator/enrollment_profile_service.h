@@ -19,6 +19,7 @@
 #include "configurator/enrollment_profile.h"
 #include "configurator/mobileconfig.h"
 #include "configurator/profile_signer.h"
+#include "configurator/serial_import.h"
 #include "store/profile_store.h"
 #include "store/push_cert_store.h"
 
@@ -48,6 +49,11 @@ class EnrollmentProfileService {
   // Apple Configurator "usb-sa" export: the Profile URL to enter in Configurator's Servers
   // preference, the server name, and the trust anchors (PEM and DER base64).
   Result<nlohmann::json> UsbSaExport(const std::string& id_or_name);
+
+  // Replaces a usb-sa profile's serial list from Apple Configurator's CSV. Nothing is stored when
+  // any line is bad: the result's errors say which and why.
+  Result<SerialImport> ImportSerials(const std::string& id_or_name, std::string_view csv);
+  Result<std::vector<std::pair<std::string, std::string>>> Serials(const std::string& id_or_name);
 
   void SetPublicUrl(std::string public_url);
   const std::vector<std::string>& anchor_certs_der() const { return anchors_; }

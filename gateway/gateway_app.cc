@@ -12,10 +12,12 @@
 #include "common/crypto/self_signed.h"
 #include "common/encoding.h"
 #include "common/log.h"
+#include "configurator/apple_device_ca.h"
 #include "gateway/handlers/admin_info.h"
 #include "gateway/handlers/apns_admin.h"
 #include "gateway/handlers/dep_admin.h"
 #include "gateway/handlers/dep_profile_admin.h"
+#include "gateway/handlers/enrollment_endpoints.h"
 #include "gateway/handlers/enrollment_profile_admin.h"
 #include "gateway/handlers/health.h"
 #include "gateway/handlers/push_api.h"
@@ -197,6 +199,24 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
       app->store_->profiles(), app->store_->push_certs(), *app->secret_box_, *app->profile_signer_,
       SelfSignedAnchorDer(app->tls_cert_file_), config.server.public_url);
   AddEnrollmentProfileRoutes(*app->router_, *app->enrollment_profiles_);
+  std::string apple_ca(configurator::AppleDeviceCaBundle());
+  if (!config.enrollment.apple_device_ca_file.empty()) {
+    auto file = ReadFile(config.enrollment.apple_device_ca_file);
+    if (!file.ok()) return file.status().WithContext("apple_device_ca_file");
+    apple_ca = *file;
+  }
+  std::string extra_ca;
+  if (!config.enrollment.machineinfo_ca_file.empty()) {
+    auto file = ReadFile(config.enrollment.machineinfo_ca_file);
+    if (!file.ok()) return file.status().WithContext("machineinfo_ca_file");
+    extra_ca = *file;
+  }
+  auto verifier = configurator::MachineInfoVerifier::Create(apple_ca, extra_ca);
+  if (!verifier.ok()) return verifier.status().WithContext("MachineInfo verifier");
+  app->machine_info_verifier_ = std::move(verifier).value();
+  app->setup_assistant_ = std::make_unique<configurator::SetupAssistantEnrollment>(
+      *app->enrollment_profiles_, *app->machine_info_verifier_, app->store_->profiles());
+  AddEnrollmentEndpoints(*app->router_, *app->setup_assistant_);
   AddDepProfileRoutes(*app->router_, *app->dep_profiles_, *app->dep_assigner_, *app->dep_clients_,
                       *app->blocking_work_);
 

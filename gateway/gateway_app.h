@@ -21,7 +21,9 @@
 #include "common/metrics.h"
 #include "common/secret_box.h"
 #include "configurator/enrollment_profile_service.h"
+#include "configurator/machine_info.h"
 #include "configurator/profile_signer.h"
+#include "configurator/setup_assistant_enrollment.h"
 #include "dep/dep_assigner.h"
 #include "dep/dep_clients.h"
 #include "dep/dep_profile_service.h"
@@ -90,6 +92,8 @@ class GatewayApp {
   std::unique_ptr<BlockingWork> blocking_work_;  // admin calls that wait on Apple: likewise
   std::unique_ptr<configurator::ProfileSigner> profile_signer_;
   std::unique_ptr<configurator::EnrollmentProfileService> enrollment_profiles_;
+  std::unique_ptr<configurator::MachineInfoVerifier> machine_info_verifier_;
+  std::unique_ptr<configurator::SetupAssistantEnrollment> setup_assistant_;
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;
   std::mutex housekeeping_mu_;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -20,6 +21,15 @@ struct EnrollmentProfileRecord {
   int64_t updated_at = 0;
 };
 
+// A device's step through enrollment: "profile_served" when the gateway handed it a profile.
+struct EnrollmentEventRecord {
+  int64_t id = 0;  // assigned by the store
+  int64_t at = 0;  // Unix seconds
+  std::string event;
+  std::string profile_id, method, serial, udid;
+  std::string detail;  // JSON: product, OS version, signer, ...
+};
+
 class ProfileStore {
  public:
   virtual ~ProfileStore() = default;
@@ -31,8 +41,22 @@ class ProfileStore {
   virtual Result<EnrollmentProfileRecord> GetEnrollmentProfile(const std::string& id_or_name) = 0;
   // Ordered by name.
   virtual Result<std::vector<EnrollmentProfileRecord>> ListEnrollmentProfiles() = 0;
-  // NotFound.
+  // NotFound. The profile's imported serials go with it.
   virtual Status DeleteEnrollmentProfile(const std::string& id) = 0;
+
+  // Apple Configurator serial lists (usb-sa): the whole list replaced atomically.
+  virtual Status ReplaceProfileSerials(
+      const std::string& profile_id,
+      const std::vector<std::pair<std::string, std::string>>& serials_and_details) = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListProfileSerials(
+      const std::string& profile_id) = 0;
+  virtual Result<bool> HasProfileSerial(const std::string& profile_id,
+                                        const std::string& serial) = 0;
+
+  virtual Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) = 0;
+  // Events with id > |after|, oldest first.
+  virtual Result<std::vector<EnrollmentEventRecord>> ListEnrollmentEvents(int64_t after,
+                                                                          int limit) = 0;
 };
 
 }  // namespace mdmgw::store

@@ -67,10 +67,77 @@ Result<std::vector<EnrollmentProfileRecord>> Store::ListEnrollmentProfiles() {
 }
 
 Status Store::DeleteEnrollmentProfile(const std::string& id) {
-  auto done = db_->Exec("DELETE FROM enrollment_profiles WHERE id = $1", {id});
-  if (!done.ok()) return done.status();
-  if (*done == 0) return Status::NotFound("no enrollment profile " + id, "not_found");
-  return Status::Ok();
+  return db_->Transaction([&]() -> Status {
+    auto done = db_->Exec("DELETE FROM enrollment_profiles WHERE id = $1", {id});
+    if (!done.ok()) return done.status();
+    if (*done == 0) return Status::NotFound("no enrollment profile " + id, "not_found");
+    return db_->Exec("DELETE FROM profile_serials WHERE profile_id = $1", {id}).status();
+  });
+}
+
+Status Store::ReplaceProfileSerials(
+    const std::string& profile_id,
+    const std::vector<std::pair<std::string, std::string>>& serials_and_details) {
+  return db_->Transaction([&]() -> Status {
+    auto cleared = db_->Exec("DELETE FROM profile_serials WHERE profile_id = $1", {profile_id});
+    if (!cleared.ok()) return cleared.status();
+    for (const auto& [serial, details] : serials_and_details) {
+      auto r =
+          db_->Exec("INSERT INTO profile_serials (profile_id, serial, details) VALUES ($1, $2, $3)",
+                    {profile_id, serial, details});
+      if (!r.ok()) return r.status();
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::ListProfileSerials(
+    const std::string& profile_id) {
+  auto rows = db_->Query(
+      "SELECT serial, details FROM profile_serials WHERE profile_id = $1 ORDER BY serial",
+      {profile_id});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const SqlRow& row : *rows) out.emplace_back(AsText(row[0]), AsText(row[1]));
+  return out;
+}
+
+Result<bool> Store::HasProfileSerial(const std::string& profile_id, const std::string& serial) {
+  auto rows = db_->Query("SELECT 1 FROM profile_serials WHERE profile_id = $1 AND serial = $2",
+                         {profile_id, serial});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
+Status Store::RecordEnrollmentEvent(const EnrollmentEventRecord& e) {
+  return db_
+      ->Exec(
+          "INSERT INTO enrollment_events (at, event, profile_id, method, serial, udid, detail)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          {e.at, e.event, e.profile_id, e.method, e.serial, e.udid, e.detail})
+      .status();
+}
+
+Result<std::vector<EnrollmentEventRecord>> Store::ListEnrollmentEvents(int64_t after, int limit) {
+  auto rows = db_->Query(
+      "SELECT id, at, event, profile_id, method, serial, udid, detail FROM enrollment_events"
+      " WHERE id > $1 ORDER BY id LIMIT $2",
+      {after, static_cast<int64_t>(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<EnrollmentEventRecord> out;
+  for (const SqlRow& row : *rows) {
+    EnrollmentEventRecord e;
+    e.id = AsInt(row[0]);
+    e.at = AsInt(row[1]);
+    e.event = AsText(row[2]);
+    e.profile_id = AsText(row[3]);
+    e.method = AsText(row[4]);
+    e.serial = AsText(row[5]);
+    e.udid = AsText(row[6]);
+    e.detail = AsText(row[7]);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace mdmgw::store

@@ -99,6 +99,15 @@ class Store : public ApiKeyStore,
   Result<EnrollmentProfileRecord> GetEnrollmentProfile(const std::string& id_or_name) override;
   Result<std::vector<EnrollmentProfileRecord>> ListEnrollmentProfiles() override;
   Status DeleteEnrollmentProfile(const std::string& id) override;
+  Status ReplaceProfileSerials(
+      const std::string& profile_id,
+      const std::vector<std::pair<std::string, std::string>>& serials_and_details) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ListProfileSerials(
+      const std::string& profile_id) override;
+  Result<bool> HasProfileSerial(const std::string& profile_id, const std::string& serial) override;
+  Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) override;
+  Result<std::vector<EnrollmentEventRecord>> ListEnrollmentEvents(int64_t after,
+                                                                  int limit) override;
 
  private:
   std::unique_ptr<SqlDatabase> db_;

@@ -69,6 +69,37 @@ void AddEnrollmentProfileRoutes(Router& router, configurator::EnrollmentProfileS
                if (!s.ok()) return respond(ErrorResponse(s));
                respond(net::Response::Json(200, {{"deleted", true}}));
              });
+  RouteOptions csv_options;
+  csv_options.max_body_bytes = 1 << 20;  // 5,000 rows of serial + details
+  router.Add(
+      "PUT", "/api/v1/enrollment-profiles/{id}/serials",
+      [&profiles](const net::Request& request, net::Respond respond) {
+        auto imported = profiles.ImportSerials(Id(request), request.body);
+        if (!imported.ok()) return respond(ErrorResponse(imported.status()));
+        if (!imported->errors.empty()) {
+          nlohmann::json lines = nlohmann::json::array();
+          for (const auto& [line, why] : imported->errors)
+            lines.push_back({{"line", line}, {"error", why}});
+          return respond(
+              net::Response::Json(400, {{"error",
+                                         {{"code", "bad_csv"},
+                                          {"message", std::to_string(imported->errors.size()) +
+                                                          " bad line(s); nothing was imported"}}},
+                                        {"lines", lines}}));
+        }
+        respond(net::Response::Json(
+            200, {{"imported", imported->rows.size()}, {"warnings", imported->warnings}}));
+      },
+      csv_options);
+  router.Add("GET", "/api/v1/enrollment-profiles/{id}/serials",
+             [&profiles](const net::Request& request, net::Respond respond) {
+               auto list = profiles.Serials(Id(request));
+               if (!list.ok()) return respond(ErrorResponse(list.status()));
+               nlohmann::json items = nlohmann::json::array();
+               for (const auto& [serial, details] : *list)
+                 items.push_back({{"serial", serial}, {"details", details}});
+               respond(net::Response::Json(200, {{"serials", items}}));
+             });
   router.Add(
       "GET", "/api/v1/enrollment-profiles/{id}/export",
       [&profiles](const net::Request& request, net::Respond respond) {

@@ -5,7 +5,9 @@
 //   GET    /api/v1/enrollment-profiles/{id}       one (id or name)
 //   PUT    /api/v1/enrollment-profiles/{id}       update (absent fields keep their values)
 //   DELETE /api/v1/enrollment-profiles/{id}
-//   GET    /api/v1/enrollment-profiles/{id}/export?format=usb-sa|usb-direct|mobileconfig
+//   PUT    /api/v1/enrollment-profiles/{id}/serials   Apple Configurator CSV (usb-sa), per-line
+//   errors GET    /api/v1/enrollment-profiles/{id}/serials GET
+//   /api/v1/enrollment-profiles/{id}/export?format=usb-sa|usb-direct|mobileconfig
 //          usb-sa: the Configurator Profile URL, server name and trust anchors (JSON);
 //          usb-direct (usb-direct profiles) and mobileconfig (any): the signed .mobileconfig
 #pragma once

@@ -122,6 +122,25 @@ CREATE TABLE enrollment_profiles (
   updated_at BIGINT NOT NULL
 );
 )sql"},
+      {7, "Configurator serials and enrollment events", R"sql(
+CREATE TABLE profile_serials (
+  profile_id TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  details TEXT NOT NULL,
+  PRIMARY KEY (profile_id, serial)
+);
+CREATE TABLE enrollment_events (
+  id BIGSERIAL PRIMARY KEY,
+  at BIGINT NOT NULL,
+  event TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  udid TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX enrollment_events_serial ON enrollment_events (serial);
+)sql"},
   };
   return *migrations;
 }

@@ -3,11 +3,15 @@
 // and the Apple Configurator usb-sa export.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
 #include "gateway/gateway_app.h"
+#include "store/store.h"
+#include "tests/support/machine_info.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
@@ -23,6 +27,7 @@ class EnrollmentProfileAdminTest : public ::testing::Test {
     config_.data_dir = dir_.File("var");
     config_.server.listen = "127.0.0.1:0";
     config_.server.threads = 1;
+    config_.enrollment.machineinfo_ca_file = device_ca_.ca_file();  // the lab's device CA
     auto app = GatewayApp::Create(config_, [](const char*) -> const char* { return nullptr; });
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     app_ = std::move(app).value();
@@ -51,6 +56,12 @@ class EnrollmentProfileAdminTest : public ::testing::Test {
 
   mdmgw::testing::TempDir dir_;
   mdmgw::testing::TestCa ca_{dir_.path()};
+  std::string devices_dir_ = [this] {
+    std::string d = dir_.File("devices");
+    ::mkdir(d.c_str(), 0700);
+    return d;
+  }();
+  mdmgw::testing::TestCa device_ca_{devices_dir_, "lab device CA"};
   GatewayConfig config_;
   std::unique_ptr<GatewayApp> app_;
   std::string key_;
@@ -157,6 +168,79 @@ TEST_F(EnrollmentProfileAdminTest, SignedExportsNeedThePushCertificate) {
             "bad_request");
   auto preview = Call("GET", "/api/v1/enrollment-profiles/" + sa + "/export?format=mobileconfig");
   EXPECT_EQ(preview.status, 200);
+}
+
+TEST_F(EnrollmentProfileAdminTest, SetupAssistantGetsTheSignedProfileForSignedMachineInfo) {
+  UploadPushCert();
+  std::string dep =
+      Create({{"name", "DEP"}, {"method", "dep"}, {"min_os_version", "17.2"}, {"identity", kScep}});
+  std::string sa = Create({{"name", "Cart"}, {"method", "usb-sa"}, {"identity", kScep}});
+  auto device = device_ca_.IssueClient("ipad", "ipad-1");
+  auto post = [&](const std::string& profile, const std::string& body) {
+    return H2Request(app_->port(), "POST", "/enroll/dep/" + profile,
+                     {{"content-type", "application/pkcs7-signature"}}, body);
+  };
+  std::string mi = mdmgw::testing::SignMachineInfo(
+      device.cert_pem, device.key_pem,
+      mdmgw::testing::MachineInfoPlist("UDID-0001", "DMQXK1Y2Z3W4", "17.4"));
+
+  auto served = post(dep, mi);
+  ASSERT_EQ(served.status, 200) << served.body;
+  EXPECT_EQ(served.headers["content-type"], "application/x-apple-aspen-config");
+  EXPECT_NE(served.body.find(kTopic), std::string::npos) << "a signed profile (content attached)";
+  auto events = app_->store().ListEnrollmentEvents(0, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].event, "profile_served");
+  EXPECT_EQ((*events)[0].serial, "DMQXK1Y2Z3W4");
+  EXPECT_EQ((*events)[0].udid, "UDID-0001");
+  EXPECT_EQ((*events)[0].method, "dep");
+
+  // Refused: unsigned, tampered, or signed by a CA nobody configured — nothing recorded.
+  EXPECT_EQ(post(dep, mdmgw::testing::MachineInfoPlist("U", "S")).status, 403);
+  std::string tampered = mi;
+  tampered[tampered.find("UDID-0001")] = 'X';
+  EXPECT_EQ(post(dep, tampered).status, 403);
+  auto stranger = ca_.IssueClient("stranger", "stranger");
+  auto untrusted =
+      post(dep, mdmgw::testing::SignMachineInfo(stranger.cert_pem, stranger.key_pem,
+                                                mdmgw::testing::MachineInfoPlist("U2", "S2")));
+  EXPECT_EQ(untrusted.status, 403);
+  EXPECT_EQ(Code(untrusted), "untrusted_device");
+  EXPECT_EQ(app_->store().ListEnrollmentEvents(0, 10)->size(), 1u) << "nothing recorded";
+  EXPECT_EQ(post("ep_nope", mi).status, 404);
+
+  // Below the profile's minimum OS, a device that can update is told to.
+  auto old = post(dep, mdmgw::testing::SignMachineInfo(
+                           device.cert_pem, device.key_pem,
+                           mdmgw::testing::MachineInfoPlist("UDID-0002", "OLD1", "17.1")));
+  EXPECT_EQ(old.status, 403);
+  auto update = nlohmann::json::parse(old.body, nullptr, false);
+  EXPECT_EQ(update["code"], "com.apple.softwareupdate.required");
+  EXPECT_EQ(update["details"]["OSVersion"], "17.2");
+
+  // usb-sa: only serials on the imported Configurator list.
+  auto not_listed = post(sa, mi);
+  EXPECT_EQ(not_listed.status, 403);
+  EXPECT_EQ(Code(not_listed), "serial_not_imported");
+  auto bad_csv = Call("PUT", "/api/v1/enrollment-profiles/" + sa + "/serials",
+                      "DMQXK1Y2Z3W4,cart 1\nnot a serial!,x\n");
+  EXPECT_EQ(bad_csv.status, 400);
+  auto lines = nlohmann::json::parse(bad_csv.body)["lines"];
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["line"], 2);
+  EXPECT_EQ(post(sa, mi).status, 403) << "a bad import stores nothing";
+  auto good_csv = Call("PUT", "/api/v1/enrollment-profiles/" + sa + "/serials",
+                       "DMQXK1Y2Z3W4,cart 1\nC02ABC123456,cart 2\n");
+  ASSERT_EQ(good_csv.status, 200) << good_csv.body;
+  EXPECT_EQ(nlohmann::json::parse(good_csv.body)["imported"], 2);
+  EXPECT_EQ(nlohmann::json::parse(
+                Call("GET", "/api/v1/enrollment-profiles/" + sa + "/serials").body)["serials"]
+                .size(),
+            2u);
+  EXPECT_EQ(post(sa, mi).status, 200);
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/enrollment-profiles/" + dep + "/serials", "X1,y\n")),
+            "wrong_method");
 }
 
 }  // namespace
