@@ -62,19 +62,23 @@ Status ParseIdentity(const nlohmann::json& j, const std::string& id, const Secre
   }
   IdentitySettings s = *out;
   if (j.contains("mode")) {
-    if (!j["mode"].is_string()) return Bad("identity.mode must be \"scep\" or \"acme\"");
+    if (!j["mode"].is_string())
+      return Bad("identity.mode must be \"scep\", \"acme\" or \"pkcs12\"");
     std::string mode = j["mode"].get<std::string>();
     if (mode != s.mode) s = IdentitySettings{};
     s.mode = mode;
   }
   if (s.mode == "pkcs12") {
-    return Status::InvalidArgument(
-        "identity.mode pkcs12 (identities from the gateway's own enrollment CA) is not available "
-        "yet; use scep or acme",
-        "unsupported_identity");
+    // The gateway's own CA issues each identity: nothing to configure but the subject.
+    MDMGW_RETURN_IF_ERROR(ReadString(j, "subject_cn", 64, &s.subject_cn));
+    for (const char* k : {"url", "challenge", "client_identifier", "key_type", "hardware_bound"}) {
+      if (j.contains(k)) return Bad(std::string("identity.") + k + " does not apply to pkcs12");
+    }
+    *out = std::move(s);
+    return Status::Ok();
   }
   if (s.mode != "scep" && s.mode != "acme")
-    return Bad("identity.mode must be \"scep\" or \"acme\"");
+    return Bad("identity.mode must be \"scep\", \"acme\" or \"pkcs12\"");
   MDMGW_RETURN_IF_ERROR(ReadString(j, "url", 2000, &s.url));
   MDMGW_RETURN_IF_ERROR(ReadString(j, "subject_cn", 64, &s.subject_cn));
   MDMGW_RETURN_IF_ERROR(ReadString(j, "client_identifier", 256, &s.client_identifier));
@@ -121,7 +125,9 @@ Status ParseIdentity(const nlohmann::json& j, const std::string& id, const Secre
 }  // namespace
 
 nlohmann::json EnrollmentProfile::ToJson() const {
-  nlohmann::json identity_json = {{"mode", identity.mode}, {"url", identity.url}};
+  nlohmann::json identity_json = {{"mode", identity.mode}};
+  if (identity.mode != "pkcs12") identity_json["url"] = identity.url;
+  if (identity.mode == "pkcs12") identity_json["subject_cn"] = identity.subject_cn;
   if (identity.mode == "scep") {
     identity_json["key_size"] = identity.key_size;
     identity_json["subject_cn"] = identity.subject_cn;
@@ -234,9 +240,7 @@ Result<EnrollmentProfile> ParseEnrollmentProfile(const nlohmann::json& body,
   if (body.contains("identity")) {
     MDMGW_RETURN_IF_ERROR(ParseIdentity(body["identity"], id, box, &p.identity));
   } else if (p.identity.mode.empty()) {
-    return Bad(
-        "identity is required: {\"mode\":\"scep\",\"url\":...,\"challenge\":...} or "
-        "{\"mode\":\"acme\",\"url\":...,\"client_identifier\":...}");
+    p.identity.mode = "pkcs12";  // default: identities from the gateway's own enrollment CA
   }
   return p;
 }

@@ -16,7 +16,7 @@
 namespace mdmgw::configurator {
 
 struct IdentitySettings {
-  std::string mode;  // "scep" (an external SCEP server) or "acme"
+  std::string mode;  // "pkcs12" (the gateway's enrollment CA; default), "scep", or "acme"
   // scep
   std::string url;               // SCEP URL, or ACME directory URL
   std::string sealed_challenge;  // SecretBox(challenge, "profile.scep:" + id), base64; "" = none

@@ -19,13 +19,14 @@ std::string Pem(const std::string& der) {
 EnrollmentProfileService::EnrollmentProfileService(store::ProfileStore& profiles,
                                                    store::PushCertStore& push_certs,
                                                    const SecretBox& box,
-                                                   const ProfileSigner& signer,
+                                                   const ProfileSigner& signer, EnrollmentCa* ca,
                                                    std::vector<std::string> anchor_certs_der,
                                                    std::string public_url, Clock& clock)
     : profiles_(profiles),
       push_certs_(push_certs),
       box_(box),
       signer_(signer),
+      ca_(ca),
       anchors_(std::move(anchor_certs_der)),
       clock_(clock) {
   SetPublicUrl(std::move(public_url));
@@ -123,16 +124,29 @@ Result<std::shared_ptr<const MobileconfigTemplate>> EnrollmentProfileService::Te
   return tmpl;
 }
 
-Result<std::string> EnrollmentProfileService::ProfileXml(const std::string& id_or_name) {
+Result<std::string> EnrollmentProfileService::ProfileXml(const std::string& id_or_name,
+                                                         const std::string& device) {
   auto p = Get(id_or_name);
   if (!p.ok()) return p.status();
   auto tmpl = TemplateFor(*p);
   if (!tmpl.ok()) return tmpl.status();
-  return (*tmpl)->Render();
+  if (!(*tmpl)->needs_identity()) return (*tmpl)->Render();
+  if (ca_ == nullptr) {
+    return Status::FailedPrecondition("no enrollment CA: pkcs12 identities are unavailable",
+                                      "no_enrollment_ca");
+  }
+  std::string cn = !p->identity.subject_cn.empty() ? p->identity.subject_cn
+                   : !device.empty()               ? device
+                                     : "mdm-gateway device " + HexEncode(RandomBytes(6));
+  auto identity = ca_->Issue(cn);
+  if (!identity.ok()) return identity.status();
+  RenderIdentity r{std::move(identity->pkcs12_der), std::move(identity->password)};
+  return (*tmpl)->Render(&r);
 }
 
-Result<std::string> EnrollmentProfileService::SignedProfile(const std::string& id_or_name) {
-  auto xml = ProfileXml(id_or_name);
+Result<std::string> EnrollmentProfileService::SignedProfile(const std::string& id_or_name,
+                                                            const std::string& device) {
+  auto xml = ProfileXml(id_or_name, device);
   if (!xml.ok()) return xml.status();
   return signer_.Sign(*xml);
 }

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/secret_box.h"
+#include "configurator/enrollment_ca.h"
 #include "configurator/enrollment_profile.h"
 #include "configurator/mobileconfig.h"
 #include "configurator/profile_signer.h"
@@ -29,8 +30,9 @@ class EnrollmentProfileService {
  public:
   // |anchor_certs_der|: the certificates a device must trust for the gateway's TLS (put in every
   // profile and in the usb-sa export); empty when the server certificate chains to a public CA.
+  // |ca| (may be null: then pkcs12 profiles cannot be built) issues pkcs12 identities.
   EnrollmentProfileService(store::ProfileStore& profiles, store::PushCertStore& push_certs,
-                           const SecretBox& box, const ProfileSigner& signer,
+                           const SecretBox& box, const ProfileSigner& signer, EnrollmentCa* ca,
                            std::vector<std::string> anchor_certs_der, std::string public_url,
                            Clock& clock = Clock::System());
 
@@ -40,10 +42,11 @@ class EnrollmentProfileService {
   Result<std::vector<EnrollmentProfile>> List();
   Status Delete(const std::string& id_or_name);
 
-  // The signed .mobileconfig (DER CMS SignedData) for a profile.
-  Result<std::string> SignedProfile(const std::string& id_or_name);
+  // The signed .mobileconfig (DER CMS SignedData) for a profile. |device| (e.g. the UDID from
+  // MachineInfo) names a pkcs12 identity's certificate when known.
+  Result<std::string> SignedProfile(const std::string& id_or_name, const std::string& device = "");
   // The unsigned XML a signed profile carries (tests, previews).
-  Result<std::string> ProfileXml(const std::string& id_or_name);
+  Result<std::string> ProfileXml(const std::string& id_or_name, const std::string& device = "");
   // The URL Setup Assistant POSTs MachineInfo to for this profile (dep and usb-sa).
   std::string EnrollmentUrl(const EnrollmentProfile& p) const;
   // Apple Configurator "usb-sa" export: the Profile URL to enter in Configurator's Servers
@@ -65,6 +68,7 @@ class EnrollmentProfileService {
   store::PushCertStore& push_certs_;
   const SecretBox& box_;
   const ProfileSigner& signer_;
+  EnrollmentCa* ca_;
   std::vector<std::string> anchors_;
   Clock& clock_;
   mutable std::mutex mu_;

@@ -140,8 +140,8 @@ Result<MachineInfo> MachineInfoVerifier::Verify(std::string_view der) const {
   }
   std::string content = crypto::BioToString(out.get());
   STACK_OF(X509)* signers = CMS_get0_signers(cms);
-  X509* signer = signers != nullptr && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0)
-                                                                  : nullptr;
+  X509* signer =
+      signers != nullptr && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : nullptr;
   // 2. The signer's chain: Apple's (time checks off) or the extra bundle's. Any purpose: device
   // identities carry no S/MIME usage. Intermediates may come in the message.
   bool apple = false, verified = false;

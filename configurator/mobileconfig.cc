@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/encoding.h"
 #include "common/random.h"
 
 namespace mdmgw::configurator {
@@ -23,7 +24,10 @@ void SetString(plist_t dict, const char* key, const std::string& v) {
 void SetBool(plist_t dict, const char* key, bool v) { Set(dict, key, plist_new_bool(v ? 1 : 0)); }
 void SetInt(plist_t dict, const char* key, uint64_t v) { Set(dict, key, plist_new_uint(v)); }
 
-std::string Slot(int k) { return "MDMGW-UUID-SLOT-" + std::to_string(k) + "-END"; }
+// Placeholders written as plist strings and replaced in the XML: UUID k, or the pkcs12 identity.
+constexpr int kPkcs12Slot = -1;
+constexpr int kPasswordSlot = -2;
+std::string Slot(int k) { return "MDMGW-SLOT-" + std::to_string(k) + "-END"; }
 
 // Every inner payload's common keys; its PayloadUUID is UUID slot |uuid|.
 plist_t NewPayload(const char* type, const std::string& identifier, const std::string& display,
@@ -75,8 +79,9 @@ Result<MobileconfigTemplate> MobileconfigTemplate::Build(const EnrollmentProfile
         "the gateway can never wake",
         "no_push_certificate");
   }
-  if (profile.identity.mode != "scep" && profile.identity.mode != "acme") {
-    return Status::FailedPrecondition("the profile has no identity source (scep or acme)",
+  if (profile.identity.mode != "scep" && profile.identity.mode != "acme" &&
+      profile.identity.mode != "pkcs12") {
+    return Status::FailedPrecondition("the profile has no identity source (scep, acme, pkcs12)",
                                       "no_identity");
   }
   MobileconfigTemplate t;
@@ -114,6 +119,13 @@ Result<MobileconfigTemplate> MobileconfigTemplate::Build(const EnrollmentProfile
     SetInt(scep, "Retries", 3);
     SetInt(scep, "RetryDelay", 10);
     Set(identity, "PayloadContent", scep);
+  } else if (profile.identity.mode == "pkcs12") {
+    identity = NewPayload("com.apple.security.pkcs12", t.identifier_ + ".identity",
+                          "Device identity", identity_uuid);
+    SetString(identity, "PayloadContent", Slot(kPkcs12Slot));  // <data> at render time
+    SetString(identity, "Password", Slot(kPasswordSlot));
+    SetString(identity, "PayloadCertificateFileName", "device-identity.p12");
+    t.needs_identity_ = true;
   } else {
     identity = NewPayload("com.apple.security.acme", t.identifier_ + ".identity",
                           "Device identity (ACME)", identity_uuid);
@@ -161,34 +173,44 @@ Result<MobileconfigTemplate> MobileconfigTemplate::Build(const EnrollmentProfile
   std::string text(xml, len);
   plist_to_xml_free(xml);
 
-  // Split at every "<string>SLOT</string>" so Render writes UUIDs without a plist round trip.
+  // Split at every "<string>SLOT</string>" so Render fills them without a plist round trip.
   t.uuid_count_ = next_uuid;
+  static const std::string kOpen = "<string>MDMGW-SLOT-";
+  static const std::string kClose = "</string>";
   size_t pos = 0;
   while (true) {
-    size_t at = text.find("<string>MDMGW-UUID-SLOT-", pos);
+    size_t at = text.find(kOpen, pos);
     if (at == std::string::npos) break;
-    size_t value = at + 8;
-    size_t end = text.find("</string>", value);
-    int k = std::atoi(text.c_str() + value + 16);
-    t.segments_.push_back(text.substr(pos, value - pos));
+    size_t end = text.find(kClose, at);
+    int k = std::atoi(text.c_str() + at + kOpen.size());
+    t.segments_.push_back(text.substr(pos, at - pos));
     t.slots_.push_back(k);
-    pos = end;
+    pos = end + kClose.size();
   }
   t.segments_.push_back(text.substr(pos));
   return t;
 }
 
-std::string MobileconfigTemplate::Render() const {
+std::string MobileconfigTemplate::Render(const RenderIdentity* identity) const {
   std::vector<std::string> uuids;
   uuids.reserve(static_cast<size_t>(uuid_count_));
   for (int i = 0; i < uuid_count_; ++i) uuids.push_back(NewPayloadUuid());
   size_t size = 0;
   for (const auto& s : segments_) size += s.size();
+  std::string p12 = identity != nullptr ? Base64Encode(identity->pkcs12_der) : "";
   std::string out;
-  out.reserve(size + slots_.size() * 36);
+  out.reserve(size + slots_.size() * 60 + p12.size());
   for (size_t i = 0; i < slots_.size(); ++i) {
     out += segments_[i];
-    out += uuids[static_cast<size_t>(slots_[i])];
+    int k = slots_[i];
+    if (k == kPkcs12Slot) {
+      out += "<data>" + p12 + "</data>";
+    } else if (k == kPasswordSlot) {
+      // The password is ours (letters and digits): nothing to escape.
+      out += "<string>" + (identity != nullptr ? identity->password : std::string()) + "</string>";
+    } else {
+      out += "<string>" + uuids[static_cast<size_t>(k)] + "</string>";
+    }
   }
   out += segments_.back();
   return out;

@@ -1,6 +1,7 @@
 // MobileconfigTemplate: the enrollment profile (.mobileconfig, an XML plist built with libplist,
 // PROTOCOLS.md §4): top-level Configuration; root-certificate payloads for the gateway's TLS
-// anchors; the identity payload (com.apple.security.scep or .acme); com.apple.mdm (ServerURL,
+// anchors; the identity payload (com.apple.security.scep, .acme, or .pkcs12 with a fresh device
+// identity from the gateway's enrollment CA); com.apple.mdm (ServerURL,
 // CheckInURL, Topic, IdentityCertificateUUID, AccessRights 8191, SignMessage, CheckOutWhenRemoved,
 // ServerCapabilities); PayloadRemovalDisallowed when the profile is locked.
 //
@@ -27,18 +28,27 @@ struct MobileconfigContext {
   std::string scep_challenge;                 // in clear, only while building
 };
 
+// What changes per build besides the UUIDs: a pkcs12 profile's identity and its password.
+struct RenderIdentity {
+  std::string pkcs12_der;
+  std::string password;
+};
+
 class MobileconfigTemplate {
  public:
   static Result<MobileconfigTemplate> Build(const EnrollmentProfile& profile,
                                             const MobileconfigContext& context);
-  // The profile's XML plist with fresh PayloadUUIDs.
-  std::string Render() const;
+  // The profile's XML plist with fresh PayloadUUIDs (and, for pkcs12 profiles, |identity|).
+  std::string Render(const RenderIdentity* identity = nullptr) const;
+  bool needs_identity() const { return needs_identity_; }
   // The stable PayloadIdentifier of the whole profile.
   const std::string& identifier() const { return identifier_; }
 
  private:
-  std::vector<std::string> segments_;  // XML between UUID slots: slots_.size() + 1 pieces
-  std::vector<int> slots_;             // the UUID (by index) each slot takes
+  std::vector<std::string> segments_;  // XML between slots: slots_.size() + 1 pieces
+  std::vector<int> slots_;             // the UUID (by index) each slot takes; kPkcs12Slot and
+                                       // kPasswordSlot for a pkcs12 identity
+  bool needs_identity_ = false;
   int uuid_count_ = 0;
   std::string identifier_;
 };

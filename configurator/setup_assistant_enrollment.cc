@@ -34,13 +34,13 @@ SetupAssistantEnrollment::SetupAssistantEnrollment(EnrollmentProfileService& pro
                                                    store::ProfileStore& store, Clock& clock)
     : profiles_(profiles), verifier_(verifier), store_(store), clock_(clock) {}
 
-DeviceAnswer SetupAssistantEnrollment::Enroll(const std::string& profile_ref,
-                                              std::string_view body,
+DeviceAnswer SetupAssistantEnrollment::Enroll(const std::string& profile_ref, std::string_view body,
                                               const std::string& remote_address) {
   auto info = verifier_.Verify(body);
   if (!info.ok()) {
-    log::Warn("enroll: MachineInfo refused",
-              {{"profile", profile_ref}, {"remote", remote_address}, {"why", info.status().message()}});
+    log::Warn(
+        "enroll: MachineInfo refused",
+        {{"profile", profile_ref}, {"remote", remote_address}, {"why", info.status().message()}});
     return Error(HttpFor(info.status()), info.status().reason(), info.status().message());
   }
   auto profile = profiles_.Get(profile_ref);
@@ -70,10 +70,10 @@ DeviceAnswer SetupAssistantEnrollment::Enroll(const std::string& profile_ref,
         {"details", {{"OSVersion", profile->min_os_version}}}};
     return {403, "application/json", update.dump()};
   }
-  auto signed_profile = profiles_.SignedProfile(profile->id);
+  auto signed_profile = profiles_.SignedProfile(profile->id, info->udid);
   if (!signed_profile.ok()) {
-    log::Error("enroll: profile not built", {{"profile", profile->id},
-                                             {"error", signed_profile.status().ToString()}});
+    log::Error("enroll: profile not built",
+               {{"profile", profile->id}, {"error", signed_profile.status().ToString()}});
     DeviceAnswer a = Error(HttpFor(signed_profile.status()), signed_profile.status().reason(),
                            signed_profile.status().message());
     return a;
@@ -85,14 +85,12 @@ DeviceAnswer SetupAssistantEnrollment::Enroll(const std::string& profile_ref,
   event.method = std::string(TraitsOf(profile->method).name);
   event.serial = info->serial;
   event.udid = info->udid;
-  event.detail = nlohmann::json{{"product", info->product},
-                                {"version", info->version},
-                                {"os_version", info->os_version},
-                                {"language", info->language},
-                                {"signer", info->signer_subject},
-                                {"apple_signed", info->apple_signed},
-                                {"remote", remote_address}}
-                     .dump();
+  event.detail =
+      nlohmann::json{{"product", info->product},       {"version", info->version},
+                     {"os_version", info->os_version}, {"language", info->language},
+                     {"signer", info->signer_subject}, {"apple_signed", info->apple_signed},
+                     {"remote", remote_address}}
+          .dump();
   if (Status s = store_.RecordEnrollmentEvent(event); !s.ok()) {
     log::Error("enroll: event not recorded", {{"error", s.ToString()}});
     return Error(500, "store", "internal error; see the gateway log");

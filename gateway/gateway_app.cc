@@ -195,9 +195,13 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
                                                              config.enrollment.signing_key_file);
   if (!signer.ok()) return signer.status().WithContext("enrollment profile signer");
   app->profile_signer_ = std::move(signer).value();
+  auto ca = configurator::EnrollmentCa::LoadOrCreate(app->store_->profiles(), *app->secret_box_);
+  if (!ca.ok()) return ca.status().WithContext("enrollment CA");
+  app->enrollment_ca_ = std::move(ca).value();
   app->enrollment_profiles_ = std::make_unique<configurator::EnrollmentProfileService>(
       app->store_->profiles(), app->store_->push_certs(), *app->secret_box_, *app->profile_signer_,
-      SelfSignedAnchorDer(app->tls_cert_file_), config.server.public_url);
+      app->enrollment_ca_.get(), SelfSignedAnchorDer(app->tls_cert_file_),
+      config.server.public_url);
   AddEnrollmentProfileRoutes(*app->router_, *app->enrollment_profiles_);
   std::string apple_ca(configurator::AppleDeviceCaBundle());
   if (!config.enrollment.apple_device_ca_file.empty()) {

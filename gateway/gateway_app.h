@@ -91,6 +91,7 @@ class GatewayApp {
   std::unique_ptr<dep::DepSyncer> dep_syncer_;   // answers sync requests: stopped before the server
   std::unique_ptr<BlockingWork> blocking_work_;  // admin calls that wait on Apple: likewise
   std::unique_ptr<configurator::ProfileSigner> profile_signer_;
+  std::unique_ptr<configurator::EnrollmentCa> enrollment_ca_;
   std::unique_ptr<configurator::EnrollmentProfileService> enrollment_profiles_;
   std::unique_ptr<configurator::MachineInfoVerifier> machine_info_verifier_;
   std::unique_ptr<configurator::SetupAssistantEnrollment> setup_assistant_;

@@ -30,6 +30,13 @@ struct EnrollmentEventRecord {
   std::string detail;  // JSON: product, OS version, signer, ...
 };
 
+// The gateway's device-identity CA (one per deployment).
+struct EnrollmentCaRecord {
+  std::string cert_pem;
+  std::string sealed_key;  // SecretBox(key PEM, "enrollment-ca.key")
+  int64_t created_at = 0;
+};
+
 class ProfileStore {
  public:
   virtual ~ProfileStore() = default;
@@ -52,6 +59,11 @@ class ProfileStore {
       const std::string& profile_id) = 0;
   virtual Result<bool> HasProfileSerial(const std::string& profile_id,
                                         const std::string& serial) = 0;
+
+  // NotFound before the first one is made.
+  virtual Result<EnrollmentCaRecord> GetEnrollmentCa() = 0;
+  // Stores |record| unless a CA is stored already (then the stored one stays).
+  virtual Status PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& record) = 0;
 
   virtual Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) = 0;
   // Events with id > |after|, oldest first.

@@ -109,6 +109,23 @@ Result<bool> Store::HasProfileSerial(const std::string& profile_id, const std::s
   return !rows->empty();
 }
 
+Result<EnrollmentCaRecord> Store::GetEnrollmentCa() {
+  auto rows = db_->Query("SELECT cert_pem, sealed_key, created_at FROM enrollment_ca WHERE id = 1");
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::NotFound("no enrollment CA yet");
+  const SqlRow& row = rows->front();
+  return EnrollmentCaRecord{AsText(row[0]), AsText(row[1]), AsInt(row[2])};
+}
+
+Status Store::PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& r) {
+  return db_
+      ->Exec(
+          "INSERT INTO enrollment_ca (id, cert_pem, sealed_key, created_at)"
+          " VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING",
+          {r.cert_pem, Blob{r.sealed_key}, r.created_at})
+      .status();
+}
+
 Status Store::RecordEnrollmentEvent(const EnrollmentEventRecord& e) {
   return db_
       ->Exec(

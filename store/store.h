@@ -105,6 +105,8 @@ class Store : public ApiKeyStore,
   Result<std::vector<std::pair<std::string, std::string>>> ListProfileSerials(
       const std::string& profile_id) override;
   Result<bool> HasProfileSerial(const std::string& profile_id, const std::string& serial) override;
+  Result<EnrollmentCaRecord> GetEnrollmentCa() override;
+  Status PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& record) override;
   Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) override;
   Result<std::vector<EnrollmentEventRecord>> ListEnrollmentEvents(int64_t after,
                                                                   int limit) override;

@@ -8,6 +8,7 @@
 
 namespace mdmgw::gateway {
 
-void AddEnrollmentEndpoints(Router& router, configurator::SetupAssistantEnrollment& setup_assistant);
+void AddEnrollmentEndpoints(Router& router,
+                            configurator::SetupAssistantEnrollment& setup_assistant);
 
 }  // namespace mdmgw::gateway

@@ -141,6 +141,14 @@ CREATE TABLE enrollment_events (
 );
 CREATE INDEX enrollment_events_serial ON enrollment_events (serial);
 )sql"},
+      {8, "enrollment CA", R"sql(
+CREATE TABLE enrollment_ca (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  cert_pem TEXT NOT NULL,
+  sealed_key BYTEA NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

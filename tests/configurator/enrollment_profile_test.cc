@@ -59,8 +59,9 @@ TEST(EnrollmentProfileTest, RefusalsNameTheFieldOrTheRule) {
             std::string::npos);
   EXPECT_NE(reason({{"name", "n"}, {"identity", Scep()}}).find("method is required"),
             std::string::npos);
-  EXPECT_NE(reason({{"name", "n"}, {"method", "ota"}}).find("identity is required"),
-            std::string::npos);
+  auto defaulted = ParseEnrollmentProfile({{"name", "n"}, {"method", "ota"}}, nullptr, "ep_d", box);
+  ASSERT_TRUE(defaulted.ok());
+  EXPECT_EQ(defaulted->identity.mode, "pkcs12") << "the gateway's own CA by default";
   EXPECT_NE(with("method", "usb").find("method must be one of"), std::string::npos);
   EXPECT_EQ(with("supervised", true).rfind("method_rule", 0), 0u);
   EXPECT_EQ(with("await_configuration", true).rfind("method_rule", 0), 0u);
@@ -68,7 +69,9 @@ TEST(EnrollmentProfileTest, RefusalsNameTheFieldOrTheRule) {
   EXPECT_NE(with("colour", "red").find("unknown enrollment profile field \"colour\""),
             std::string::npos);
   EXPECT_NE(with("support_email", "nobody").find("support_email"), std::string::npos);
-  EXPECT_EQ(with("identity", {{"mode", "pkcs12"}}).rfind("unsupported_identity", 0), 0u);
+  EXPECT_EQ(with("identity", {{"mode", "pkcs12"}}), "accepted");
+  EXPECT_NE(with("identity", {{"mode", "pkcs12"}, {"url", "https://x"}}).find("does not apply"),
+            std::string::npos);
   EXPECT_NE(with("identity", {{"mode", "scep"}, {"url", "ftp://x"}}).find("identity.url"),
             std::string::npos);
   EXPECT_NE(with("identity", {{"mode", "scep"}, {"url", "https://s"}, {"key_size", 3000}})

@@ -22,14 +22,16 @@ std::string Fixture(const std::string& rel) {
 TEST(MachineInfoTest, RealAppleDeviceCertificatesChainToApple) {
   auto v = MachineInfoVerifier::Create(AppleDeviceCaBundle(), "");
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  for (const char* f : {"device-certs/appleca_signed.pem", "device-certs/appleca_signed_newer.pem"}) {
+  for (const char* f :
+       {"device-certs/appleca_signed.pem", "device-certs/appleca_signed_newer.pem"}) {
     std::string pem = Fixture(f);
     ASSERT_FALSE(pem.empty()) << f;
     EXPECT_TRUE((*v)->VerifyAppleDeviceCertificate(pem).ok()) << f;
   }
   // The embedded bundle is the fixtures' Apple chain.
-  EXPECT_NE(std::string(AppleDeviceCaBundle()).find(Fixture("apple-ca/appleRootCA.pem").substr(0, 200)),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(AppleDeviceCaBundle()).find(Fixture("apple-ca/appleRootCA.pem").substr(0, 200)),
+      std::string::npos);
   testing::TempDir dir;
   testing::TestCa ca(dir.path());
   auto other = ca.IssueClient("dev", "not-apple");
@@ -84,7 +86,8 @@ TEST(SerialImportTest, PerLineErrorsAndLimits) {
   EXPECT_EQ(ok.rows[1].first, "DMQXK1Y2Z3W4") << "upper case";
   EXPECT_EQ(ok.rows[1].second, "Room 2, shelf");
 
-  auto bad = ParseConfiguratorCsv("serial,details\nC02ABC123456,a\n,b\nC02-BAD,c\nC02ABC123456,d\nX,\"open\n");
+  auto bad = ParseConfiguratorCsv(
+      "serial,details\nC02ABC123456,a\n,b\nC02-BAD,c\nC02ABC123456,d\nX,\"open\n");
   ASSERT_EQ(bad.warnings.size(), 1u) << "a header is skipped";
   ASSERT_EQ(bad.errors.size(), 4u);
   EXPECT_EQ(bad.errors[0].first, 3);

@@ -6,16 +6,20 @@
 #include <gtest/gtest.h>
 #include <openssl/cms.h>
 #include <openssl/pem.h>
+#include <openssl/err.h>
+#include <openssl/pkcs12.h>
 #include <plist/plist.h>
 
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "common/encoding.h"
 #include "common/random.h"
+#include "configurator/enrollment_ca.h"
 #include "configurator/profile_signer.h"
 #include "tests/support/test_pki.h"
 
@@ -372,6 +376,131 @@ TEST(MobileconfigTest, SignedDataParsesAndVerifiesInOpensslForRsaAndEc) {
     tampered[tampered.find("xxxx")] = 'y';
     EXPECT_EQ(VerifyWithOpenssl(tampered, cert), "verify failed");
   }
+}
+
+// A store with only what the CA needs (the rest of ProfileStore unused here).
+class CaOnlyStore : public store::ProfileStore {
+ public:
+  Status CreateEnrollmentProfile(const store::EnrollmentProfileRecord&) override {
+    return Unused();
+  }
+  Status UpdateEnrollmentProfile(const store::EnrollmentProfileRecord&) override {
+    return Unused();
+  }
+  Result<store::EnrollmentProfileRecord> GetEnrollmentProfile(const std::string&) override {
+    return Unused();
+  }
+  Result<std::vector<store::EnrollmentProfileRecord>> ListEnrollmentProfiles() override {
+    return Unused();
+  }
+  Status DeleteEnrollmentProfile(const std::string&) override { return Unused(); }
+  Status ReplaceProfileSerials(const std::string&,
+                               const std::vector<std::pair<std::string, std::string>>&) override {
+    return Unused();
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> ListProfileSerials(
+      const std::string&) override {
+    return Unused();
+  }
+  Result<bool> HasProfileSerial(const std::string&, const std::string&) override {
+    return Unused();
+  }
+  Result<store::EnrollmentCaRecord> GetEnrollmentCa() override {
+    if (!ca) return Status::NotFound("none");
+    return *ca;
+  }
+  Status PutEnrollmentCaIfAbsent(const store::EnrollmentCaRecord& r) override {
+    if (!ca) ca = r;
+    ++puts;
+    return Status::Ok();
+  }
+  Status RecordEnrollmentEvent(const store::EnrollmentEventRecord&) override { return Unused(); }
+  Result<std::vector<store::EnrollmentEventRecord>> ListEnrollmentEvents(int64_t, int) override {
+    return Unused();
+  }
+  std::optional<store::EnrollmentCaRecord> ca;
+  int puts = 0;
+
+ private:
+  static Status Unused() { return Status::Internal("unused in this test"); }
+};
+
+TEST(MobileconfigTest, Pkcs12IdentityFromTheEnrollmentCa) {
+  CaOnlyStore store;
+  SecretBox box = SecretBox::FromKey(Secret<std::string>(RandomBytes(32))).value();
+  auto ca = EnrollmentCa::LoadOrCreate(store, box, 1);
+  ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+  EXPECT_EQ(store.puts, 1);
+  EXPECT_EQ(store.ca->sealed_key.find("PRIVATE KEY"), std::string::npos) << "sealed";
+  auto again = EnrollmentCa::LoadOrCreate(store, box, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->cert_pem(), (*ca)->cert_pem()) << "made once, then loaded";
+  EXPECT_EQ(store.puts, 1);
+
+  EnrollmentProfile p = ScepProfile();
+  p.identity = {};
+  p.identity.mode = "pkcs12";
+  auto t = MobileconfigTemplate::Build(p, Context());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_TRUE(t->needs_identity());
+  auto identity = (*ca)->Issue("00008101-0001");
+  ASSERT_TRUE(identity.ok()) << identity.status().ToString();
+  RenderIdentity r{identity->pkcs12_der, identity->password};
+  std::string xml = t->Render(&r);
+  Parsed doc;
+  plist_from_xml(xml.data(), static_cast<uint32_t>(xml.size()), &doc.root);
+  ASSERT_NE(doc.root, nullptr) << xml.substr(0, 2000);
+  plist_t payload = doc.Payload("com.apple.security.pkcs12");
+  ASSERT_NE(payload, nullptr);
+  EXPECT_EQ(Str(doc.Payload("com.apple.mdm"), "IdentityCertificateUUID"),
+            Str(payload, "PayloadUUID"));
+  plist_t data = plist_dict_get_item(payload, "PayloadContent");
+  ASSERT_EQ(plist_get_node_type(data), PLIST_DATA);
+  char* bytes = nullptr;
+  uint64_t len = 0;
+  plist_get_data_val(data, &bytes, &len);
+  std::string p12(bytes, len);
+  free(bytes);
+  EXPECT_EQ(p12, identity->pkcs12_der);
+  std::string password = Str(payload, "Password");
+  EXPECT_EQ(password, identity->password);
+  EXPECT_EQ(password.size(), 24u);
+
+  // OpenSSL opens it with that password; the key matches; the certificate chains to the CA.
+  const unsigned char* q = reinterpret_cast<const unsigned char*>(p12.data());
+  PKCS12* parsed = d2i_PKCS12(nullptr, &q, static_cast<long>(p12.size()));
+  ASSERT_NE(parsed, nullptr);
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  STACK_OF(X509)* extra = nullptr;
+  EXPECT_EQ(PKCS12_parse(parsed, "wrong", &key, &cert, &extra), 0);
+  ERR_clear_error();
+  ASSERT_EQ(PKCS12_parse(parsed, password.c_str(), &key, &cert, &extra), 1);
+  EXPECT_EQ(EVP_PKEY_get_bits(key), 2048);
+  EXPECT_TRUE(EVP_PKEY_is_a(key, "RSA"));
+  X509_STORE* trust = X509_STORE_new();
+  BIO* cb = BIO_new_mem_buf((*ca)->cert_pem().data(), static_cast<int>((*ca)->cert_pem().size()));
+  X509* ca_cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  X509_STORE_add_cert(trust, ca_cert);
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  X509_STORE_CTX_init(ctx, trust, cert, nullptr);
+  X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+  EXPECT_EQ(X509_verify_cert(ctx), 1) << "a TLS client identity from the enrollment CA";
+  char* cn = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0);
+  EXPECT_NE(std::string(cn).find("00008101-0001"), std::string::npos);
+  OPENSSL_free(cn);
+  X509_STORE_CTX_free(ctx);
+  X509_free(ca_cert);
+  BIO_free(cb);
+  X509_STORE_free(trust);
+  sk_X509_pop_free(extra, X509_free);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  PKCS12_free(parsed);
+
+  auto second = (*ca)->Issue("other");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->serial_hex, identity->serial_hex) << "a fresh identity each time";
 }
 
 TEST(MobileconfigTest, SignerRefusesMismatchedOrMissingKeys) {

@@ -168,6 +168,15 @@ TEST_F(EnrollmentProfileAdminTest, SignedExportsNeedThePushCertificate) {
             "bad_request");
   auto preview = Call("GET", "/api/v1/enrollment-profiles/" + sa + "/export?format=mobileconfig");
   EXPECT_EQ(preview.status, 200);
+
+  // No identity given: the gateway's enrollment CA issues one per download.
+  std::string own = Create({{"name", "Own CA"}, {"method", "usb-direct"}});
+  auto a = Call("GET", "/api/v1/enrollment-profiles/" + own + "/export?format=usb-direct");
+  auto b = Call("GET", "/api/v1/enrollment-profiles/" + own + "/export?format=usb-direct");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find("com.apple.security.pkcs12"), std::string::npos);
+  EXPECT_NE(a.body.find("<key>Password</key>"), std::string::npos);
+  EXPECT_NE(a.body, b.body) << "a fresh identity and password each time";
 }
 
 TEST_F(EnrollmentProfileAdminTest, SetupAssistantGetsTheSignedProfileForSignedMachineInfo) {
