@@ -67,7 +67,8 @@ Result<std::unique_ptr<EnrollmentCa>> EnrollmentCa::LoadOrCreate(store::ProfileS
         name, "CN", MBSTRING_ASC,
         reinterpret_cast<const unsigned char*>("mdm-gateway device enrollment CA"), -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
-    if (!AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+    if (!AddExtension(cert.get(), cert.get(), NID_basic_constraints,
+                      "critical,CA:TRUE,pathlen:0") ||
         !AddExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign") ||
         !AddExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash") ||
         X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {

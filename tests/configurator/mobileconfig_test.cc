@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 #include <openssl/cms.h>
-#include <openssl/pem.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <plist/plist.h>
 
