@@ -202,7 +202,10 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
       app->store_->profiles(), app->store_->push_certs(), *app->secret_box_, *app->profile_signer_,
       app->enrollment_ca_.get(), SelfSignedAnchorDer(app->tls_cert_file_),
       config.server.public_url);
-  AddEnrollmentProfileRoutes(*app->router_, *app->enrollment_profiles_);
+  app->enrollment_links_ = std::make_unique<configurator::EnrollmentLinks>(
+      *app->enrollment_profiles_, app->store_->profiles());
+  app->enrollment_links_->SetPublicUrl(config.server.public_url);
+  AddEnrollmentProfileRoutes(*app->router_, *app->enrollment_profiles_, *app->enrollment_links_);
   std::string apple_ca(configurator::AppleDeviceCaBundle());
   if (!config.enrollment.apple_device_ca_file.empty()) {
     auto file = ReadFile(config.enrollment.apple_device_ca_file);
@@ -220,7 +223,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->machine_info_verifier_ = std::move(verifier).value();
   app->setup_assistant_ = std::make_unique<configurator::SetupAssistantEnrollment>(
       *app->enrollment_profiles_, *app->machine_info_verifier_, app->store_->profiles());
-  AddEnrollmentEndpoints(*app->router_, *app->setup_assistant_);
+  AddEnrollmentEndpoints(*app->router_, *app->setup_assistant_, *app->enrollment_links_);
   AddDepProfileRoutes(*app->router_, *app->dep_profiles_, *app->dep_assigner_, *app->dep_clients_,
                       *app->blocking_work_);
 
@@ -281,6 +284,7 @@ Status GatewayApp::Start() {
     (void)ParseHostPort(config_.server.listen, &host, &port);
     dep_profiles_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
     enrollment_profiles_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
+    enrollment_links_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
   }
   dep_syncer_->Start();
   housekeeping_ = std::thread([this] {

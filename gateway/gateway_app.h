@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/secret_box.h"
+#include "configurator/enrollment_links.h"
 #include "configurator/enrollment_profile_service.h"
 #include "configurator/machine_info.h"
 #include "configurator/profile_signer.h"
@@ -93,6 +94,7 @@ class GatewayApp {
   std::unique_ptr<configurator::ProfileSigner> profile_signer_;
   std::unique_ptr<configurator::EnrollmentCa> enrollment_ca_;
   std::unique_ptr<configurator::EnrollmentProfileService> enrollment_profiles_;
+  std::unique_ptr<configurator::EnrollmentLinks> enrollment_links_;
   std::unique_ptr<configurator::MachineInfoVerifier> machine_info_verifier_;
   std::unique_ptr<configurator::SetupAssistantEnrollment> setup_assistant_;
   // Hourly housekeeping (certificate expiry warnings and metric).

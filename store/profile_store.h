@@ -37,6 +37,21 @@ struct EnrollmentCaRecord {
   int64_t created_at = 0;
 };
 
+// A link that hands out a profile: a USB-Direct download link (reusable until it expires), an
+// OTA invitation for one user (used once), or a device enrollment manager's link (up to its
+// max_uses enrollments). Only the token's SHA-256 is stored.
+struct EnrollmentLinkRecord {
+  std::string token_hash;  // hex SHA-256 of the token
+  std::string kind;        // usb-direct, ota-invitation, dem
+  std::string profile_id;
+  std::string subject;  // the invited user, or the manager's name ("" for usb-direct)
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // Unix seconds; 0 = never
+  int64_t max_uses = 0;    // 0 = unlimited
+  int64_t uses = 0;
+  int64_t revoked_at = 0;
+};
+
 class ProfileStore {
  public:
   virtual ~ProfileStore() = default;
@@ -64,6 +79,16 @@ class ProfileStore {
   virtual Result<EnrollmentCaRecord> GetEnrollmentCa() = 0;
   // Stores |record| unless a CA is stored already (then the stored one stays).
   virtual Status PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& record) = 0;
+
+  virtual Status CreateEnrollmentLink(const EnrollmentLinkRecord& record) = 0;
+  // Counts one use of the link when it is live at |now| (not revoked, not expired, uses left)
+  // and returns it as it is after the use; NotFound for an unknown token, FailedPrecondition
+  // (reason "link_expired", "link_used_up", "link_revoked") otherwise — nothing counted then.
+  virtual Result<EnrollmentLinkRecord> UseEnrollmentLink(const std::string& token_hash,
+                                                         int64_t now) = 0;
+  // Links of |kind| (all kinds when ""), newest first.
+  virtual Result<std::vector<EnrollmentLinkRecord>> ListEnrollmentLinks(
+      const std::string& kind) = 0;
 
   virtual Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) = 0;
   // Events with id > |after|, oldest first.

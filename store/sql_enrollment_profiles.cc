@@ -126,6 +126,73 @@ Status Store::PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& r) {
       .status();
 }
 
+namespace {
+constexpr std::string_view kLinkColumns =
+    "token_hash, kind, profile_id, subject, created_at, expires_at, max_uses, uses, revoked_at";
+EnrollmentLinkRecord LinkFromRow(const SqlRow& row) {
+  EnrollmentLinkRecord r;
+  r.token_hash = AsText(row[0]);
+  r.kind = AsText(row[1]);
+  r.profile_id = AsText(row[2]);
+  r.subject = AsText(row[3]);
+  r.created_at = AsInt(row[4]);
+  r.expires_at = AsInt(row[5]);
+  r.max_uses = AsInt(row[6]);
+  r.uses = AsInt(row[7]);
+  r.revoked_at = AsInt(row[8]);
+  return r;
+}
+}  // namespace
+
+Status Store::CreateEnrollmentLink(const EnrollmentLinkRecord& r) {
+  return db_
+      ->Exec("INSERT INTO enrollment_links (" + std::string(kLinkColumns) +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             {r.token_hash, r.kind, r.profile_id, r.subject, r.created_at, r.expires_at, r.max_uses,
+              r.uses, r.revoked_at})
+      .status();
+}
+
+Result<EnrollmentLinkRecord> Store::UseEnrollmentLink(const std::string& token_hash, int64_t now) {
+  EnrollmentLinkRecord out;
+  Status s = db_->Transaction([&]() -> Status {
+    auto rows = db_->Query(
+        "SELECT " + std::string(kLinkColumns) + " FROM enrollment_links WHERE token_hash = $1",
+        {token_hash});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("unknown enrollment link", "unknown_link");
+    out = LinkFromRow(rows->front());
+    if (out.revoked_at != 0)
+      return Status::FailedPrecondition("this link was revoked", "link_revoked");
+    if (out.expires_at != 0 && out.expires_at <= now)
+      return Status::FailedPrecondition("this link has expired", "link_expired");
+    if (out.max_uses != 0 && out.uses >= out.max_uses)
+      return Status::FailedPrecondition("this link has been used up", "link_used_up");
+    // The guard repeats the checks, so two instances cannot both take the last use.
+    auto used = db_->Exec(
+        "UPDATE enrollment_links SET uses = uses + 1 WHERE token_hash = $1"
+        " AND (max_uses = 0 OR uses < max_uses)",
+        {token_hash});
+    if (!used.ok()) return used.status();
+    if (*used == 0) return Status::FailedPrecondition("this link has been used up", "link_used_up");
+    ++out.uses;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::vector<EnrollmentLinkRecord>> Store::ListEnrollmentLinks(const std::string& kind) {
+  auto rows = db_->Query("SELECT " + std::string(kLinkColumns) +
+                             " FROM enrollment_links WHERE $1 = '' OR kind = $1"
+                             " ORDER BY created_at DESC, token_hash",
+                         {kind});
+  if (!rows.ok()) return rows.status();
+  std::vector<EnrollmentLinkRecord> out;
+  for (const SqlRow& row : *rows) out.push_back(LinkFromRow(row));
+  return out;
+}
+
 Status Store::RecordEnrollmentEvent(const EnrollmentEventRecord& e) {
   return db_
       ->Exec(

@@ -107,6 +107,10 @@ class Store : public ApiKeyStore,
   Result<bool> HasProfileSerial(const std::string& profile_id, const std::string& serial) override;
   Result<EnrollmentCaRecord> GetEnrollmentCa() override;
   Status PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& record) override;
+  Status CreateEnrollmentLink(const EnrollmentLinkRecord& record) override;
+  Result<EnrollmentLinkRecord> UseEnrollmentLink(const std::string& token_hash,
+                                                 int64_t now) override;
+  Result<std::vector<EnrollmentLinkRecord>> ListEnrollmentLinks(const std::string& kind) override;
   Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) override;
   Result<std::vector<EnrollmentEventRecord>> ListEnrollmentEvents(int64_t after,
                                                                   int limit) override;

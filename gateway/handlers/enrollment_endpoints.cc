@@ -2,8 +2,41 @@
 
 namespace mdmgw::gateway {
 
-void AddEnrollmentEndpoints(Router& router,
-                            configurator::SetupAssistantEnrollment& setup_assistant) {
+namespace {
+
+std::string Param(const net::Request& r, std::string_view name) {
+  return net::PercentDecode(r.PathParam(name).value_or(""), false).value_or("");
+}
+
+void Answer(const net::Respond& respond, configurator::DeviceAnswer a) {
+  net::Response r = net::Response::Text(a.status, std::move(a.body), a.content_type);
+  if (a.status == 200)
+    r.headers.Add("content-disposition", "attachment; filename=\"enroll.mobileconfig\"");
+  respond(std::move(r));
+}
+
+}  // namespace
+
+void AddEnrollmentEndpoints(Router& router, configurator::SetupAssistantEnrollment& setup_assistant,
+                            configurator::EnrollmentLinks& links) {
+  router.Add("GET", "/enroll/configurator/{profile}.mobileconfig",
+             [&links](const net::Request& request, net::Respond respond) {
+               Answer(respond, links.Redeem("usb-direct", Param(request, "profile"),
+                                            request.QueryParam("token").value_or(""),
+                                            request.remote_address));
+             });
+  router.Add(
+      "GET", "/enroll/ota/{profile}", [&links](const net::Request& request, net::Respond respond) {
+        Answer(respond,
+               links.Redeem("ota-invitation", Param(request, "profile"),
+                            request.QueryParam("invite").value_or(""), request.remote_address));
+      });
+  router.Add(
+      "GET", "/enroll/dem/{manager}", [&links](const net::Request& request, net::Respond respond) {
+        Answer(respond,
+               links.Redeem("dem", Param(request, "manager"),
+                            request.QueryParam("token").value_or(""), request.remote_address));
+      });
   RouteOptions machine_info;
   machine_info.max_body_bytes = 64 << 10;  // a signed MachineInfo is a few KB
   router.Add(

@@ -27,9 +27,73 @@ std::string FileStem(const std::string& name) {
   return out.empty() ? "enrollment" : out;
 }
 
+nlohmann::json LinkJson(const configurator::CreatedLink& l) {
+  nlohmann::json j = {{"url", l.url},
+                      {"kind", l.record.kind},
+                      {"profile", l.record.profile_id},
+                      {"expires_at", l.record.expires_at != 0 ? nlohmann::json(l.record.expires_at)
+                                                              : nlohmann::json(nullptr)}};
+  if (!l.record.subject.empty()) j["subject"] = l.record.subject;
+  if (l.record.max_uses != 0) j["max_uses"] = l.record.max_uses;
+  return j;
+}
+
+int DaysOr(const nlohmann::json& body, int fallback) {
+  auto it = body.find("days");
+  return it != body.end() && it->is_number_integer() ? it->get<int>()
+         : it != body.end()                          ? -1
+                                                     : fallback;
+}
+
 }  // namespace
 
-void AddEnrollmentProfileRoutes(Router& router, configurator::EnrollmentProfileService& profiles) {
+static void AddEnrollmentLinkRoutes(Router& router, configurator::EnrollmentLinks& links) {
+  router.Add("POST", "/api/v1/enrollment-profiles/{id}/links",
+             [&links](const net::Request& request, net::Respond respond) {
+               auto body = nlohmann::json::parse(request.body.empty() ? "{}" : request.body,
+                                                 nullptr, false);
+               if (!body.is_object())
+                 return respond(ErrorResponse(
+                     Status::InvalidArgument("the body must be a JSON object", "bad_request")));
+               auto link = links.CreateDirectLink(Id(request), DaysOr(body, 14));
+               if (!link.ok()) return respond(ErrorResponse(link.status()));
+               respond(net::Response::Json(201, LinkJson(*link)));
+             });
+  router.Add("POST", "/api/v1/enrollment-profiles/{id}/invitations",
+             [&links](const net::Request& request, net::Respond respond) {
+               auto body = Body(request);
+               if (!body.ok()) return respond(ErrorResponse(body.status()));
+               std::string user = body->value("user", "");
+               auto link = links.CreateInvitation(Id(request), user, DaysOr(*body, 7));
+               if (!link.ok()) return respond(ErrorResponse(link.status()));
+               respond(net::Response::Json(201, LinkJson(*link)));
+             });
+  router.Add(
+      "POST", "/api/v1/dem-managers", [&links](const net::Request& request, net::Respond respond) {
+        auto body = Body(request);
+        if (!body.ok()) return respond(ErrorResponse(body.status()));
+        auto link = links.CreateDemManager(body->value("name", ""), body->value("profile", ""));
+        if (!link.ok()) return respond(ErrorResponse(link.status()));
+        respond(net::Response::Json(201, LinkJson(*link)));
+      });
+  router.Add("GET", "/api/v1/dem-managers", [&links](const net::Request&, net::Respond respond) {
+    auto list = links.List("dem");
+    if (!list.ok()) return respond(ErrorResponse(list.status()));
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& l : *list) {
+      items.push_back({{"name", l.subject},
+                       {"profile", l.profile_id},
+                       {"enrollments", l.uses},
+                       {"limit", l.max_uses},
+                       {"created_at", l.created_at}});
+    }
+    respond(net::Response::Json(200, {{"managers", items}}));
+  });
+}
+
+void AddEnrollmentProfileRoutes(Router& router, configurator::EnrollmentProfileService& profiles,
+                                configurator::EnrollmentLinks& links) {
+  AddEnrollmentLinkRoutes(router, links);
   router.Add("GET", "/api/v1/enrollment-methods", [](const net::Request&, net::Respond respond) {
     respond(net::Response::Json(200, configurator::EnrollmentMethodsJson()));
   });

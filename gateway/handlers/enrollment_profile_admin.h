@@ -10,13 +10,18 @@
 //   /api/v1/enrollment-profiles/{id}/export?format=usb-sa|usb-direct|mobileconfig
 //          usb-sa: the Configurator Profile URL, server name and trust anchors (JSON);
 //          usb-direct (usb-direct profiles) and mobileconfig (any): the signed .mobileconfig
+//   POST   /api/v1/enrollment-profiles/{id}/links {"days":14}      USB-Direct download link
+//   POST   /api/v1/enrollment-profiles/{id}/invitations {"user","days":7}   OTA invitation
+//   POST   /api/v1/dem-managers {"name","profile"} · GET   device enrollment managers
 #pragma once
 
+#include "configurator/enrollment_links.h"
 #include "configurator/enrollment_profile_service.h"
 #include "gateway/router.h"
 
 namespace mdmgw::gateway {
 
-void AddEnrollmentProfileRoutes(Router& router, configurator::EnrollmentProfileService& profiles);
+void AddEnrollmentProfileRoutes(Router& router, configurator::EnrollmentProfileService& profiles,
+                                configurator::EnrollmentLinks& links);
 
 }  // namespace mdmgw::gateway

@@ -149,6 +149,19 @@ CREATE TABLE enrollment_ca (
   created_at BIGINT NOT NULL
 );
 )sql"},
+      {9, "enrollment links (USB-Direct, OTA invitations, DEM)", R"sql(
+CREATE TABLE enrollment_links (
+  token_hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  max_uses BIGINT NOT NULL,
+  uses BIGINT NOT NULL,
+  revoked_at BIGINT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

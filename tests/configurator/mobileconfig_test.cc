@@ -21,6 +21,7 @@
 #include "common/random.h"
 #include "configurator/enrollment_ca.h"
 #include "configurator/profile_signer.h"
+#include "store/store.h"
 #include "tests/support/test_pki.h"
 
 namespace mdmgw::configurator {
@@ -378,64 +379,19 @@ TEST(MobileconfigTest, SignedDataParsesAndVerifiesInOpensslForRsaAndEc) {
   }
 }
 
-// A store with only what the CA needs (the rest of ProfileStore unused here).
-class CaOnlyStore : public store::ProfileStore {
- public:
-  Status CreateEnrollmentProfile(const store::EnrollmentProfileRecord&) override {
-    return Unused();
-  }
-  Status UpdateEnrollmentProfile(const store::EnrollmentProfileRecord&) override {
-    return Unused();
-  }
-  Result<store::EnrollmentProfileRecord> GetEnrollmentProfile(const std::string&) override {
-    return Unused();
-  }
-  Result<std::vector<store::EnrollmentProfileRecord>> ListEnrollmentProfiles() override {
-    return Unused();
-  }
-  Status DeleteEnrollmentProfile(const std::string&) override { return Unused(); }
-  Status ReplaceProfileSerials(const std::string&,
-                               const std::vector<std::pair<std::string, std::string>>&) override {
-    return Unused();
-  }
-  Result<std::vector<std::pair<std::string, std::string>>> ListProfileSerials(
-      const std::string&) override {
-    return Unused();
-  }
-  Result<bool> HasProfileSerial(const std::string&, const std::string&) override {
-    return Unused();
-  }
-  Result<store::EnrollmentCaRecord> GetEnrollmentCa() override {
-    if (!ca) return Status::NotFound("none");
-    return *ca;
-  }
-  Status PutEnrollmentCaIfAbsent(const store::EnrollmentCaRecord& r) override {
-    if (!ca) ca = r;
-    ++puts;
-    return Status::Ok();
-  }
-  Status RecordEnrollmentEvent(const store::EnrollmentEventRecord&) override { return Unused(); }
-  Result<std::vector<store::EnrollmentEventRecord>> ListEnrollmentEvents(int64_t, int) override {
-    return Unused();
-  }
-  std::optional<store::EnrollmentCaRecord> ca;
-  int puts = 0;
-
- private:
-  static Status Unused() { return Status::Internal("unused in this test"); }
-};
-
 TEST(MobileconfigTest, Pkcs12IdentityFromTheEnrollmentCa) {
-  CaOnlyStore store;
+  auto db = store::Store::Open("sqlite::memory:");
+  ASSERT_TRUE(db.ok());
+  store::ProfileStore& store = (*db)->profiles();
   SecretBox box = SecretBox::FromKey(Secret<std::string>(RandomBytes(32))).value();
   auto ca = EnrollmentCa::LoadOrCreate(store, box, 1);
   ASSERT_TRUE(ca.ok()) << ca.status().ToString();
-  EXPECT_EQ(store.puts, 1);
-  EXPECT_EQ(store.ca->sealed_key.find("PRIVATE KEY"), std::string::npos) << "sealed";
+  auto stored = store.GetEnrollmentCa();
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->sealed_key.find("PRIVATE KEY"), std::string::npos) << "sealed";
   auto again = EnrollmentCa::LoadOrCreate(store, box, 0);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->cert_pem(), (*ca)->cert_pem()) << "made once, then loaded";
-  EXPECT_EQ(store.puts, 1);
 
   EnrollmentProfile p = ScepProfile();
   p.identity = {};

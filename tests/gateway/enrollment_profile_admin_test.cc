@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/crypto/digest.h"
 #include "common/encoding.h"
 #include "gateway/gateway_app.h"
 #include "store/store.h"
@@ -250,6 +252,88 @@ TEST_F(EnrollmentProfileAdminTest, SetupAssistantGetsTheSignedProfileForSignedMa
   EXPECT_EQ(post(sa, mi).status, 200);
   EXPECT_EQ(Code(Call("PUT", "/api/v1/enrollment-profiles/" + dep + "/serials", "X1,y\n")),
             "wrong_method");
+}
+
+TEST_F(EnrollmentProfileAdminTest, DirectLinksInvitationsAndEnrollmentManagers) {
+  UploadPushCert();
+  std::string direct = Create({{"name", "Direct"}, {"method", "usb-direct"}, {"identity", kScep}});
+  std::string byod = Create({{"name", "BYOD"}, {"method", "ota"}, {"identity", kScep}});
+  std::string lab = Create({{"name", "Lab"}, {"method", "dem"}, {"identity", kScep}});
+  auto device_get = [&](const std::string& url) {
+    std::string path = url.substr(url.find("/enroll/"));
+    return H2Request(app_->port(), "GET", path, {}, "");
+  };
+
+  // USB-Direct: a download link, reusable until it expires.
+  EXPECT_EQ(Code(Call("POST", "/api/v1/enrollment-profiles/" + byod + "/links", "{}")),
+            "wrong_method");
+  EXPECT_EQ(
+      Code(Call("POST", "/api/v1/enrollment-profiles/" + direct + "/links", R"({"days":365})")),
+      "bad_request");
+  auto link = Call("POST", "/api/v1/enrollment-profiles/" + direct + "/links", "{}");
+  ASSERT_EQ(link.status, 201) << link.body;
+  auto link_json = nlohmann::json::parse(link.body);
+  std::string url = link_json["url"];
+  EXPECT_NE(url.find("/enroll/configurator/" + direct + ".mobileconfig?token="), std::string::npos);
+  EXPECT_NEAR(link_json["expires_at"].get<double>(),
+              static_cast<double>(std::time(nullptr) + 14 * 86400), 120.0)
+      << "14 days by default";
+  auto first = device_get(url);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.headers["content-type"], "application/x-apple-aspen-config");
+  EXPECT_EQ(device_get(url).status, 200) << "reusable within its lifetime";
+  std::string wrong_profile = url;
+  wrong_profile.replace(wrong_profile.find(direct), direct.size(), byod);
+  EXPECT_EQ(device_get(wrong_profile).status, 403);
+  EXPECT_EQ(device_get(url.substr(0, url.size() - 4) + "AAAA").status, 403) << "a bad token";
+  EXPECT_EQ(
+      H2Request(app_->port(), "GET", "/enroll/configurator/" + direct + ".mobileconfig", {}, "")
+          .status,
+      403);
+
+  // OTA: one invitation, one user, one use.
+  EXPECT_EQ(Code(Call("POST", "/api/v1/enrollment-profiles/" + byod + "/invitations", "{}")),
+            "bad_request");
+  auto invite = Call("POST", "/api/v1/enrollment-profiles/" + byod + "/invitations",
+                     R"({"user":"alice@example.com"})");
+  ASSERT_EQ(invite.status, 201) << invite.body;
+  std::string invite_url = nlohmann::json::parse(invite.body)["url"];
+  EXPECT_NE(invite_url.find("/enroll/ota/" + byod + "?invite="), std::string::npos);
+  EXPECT_EQ(device_get(invite_url).status, 200);
+  auto again = device_get(invite_url);
+  EXPECT_EQ(again.status, 410);
+  EXPECT_EQ(Code(again), "link_used_up");
+  auto events = *app_->store().ListEnrollmentEvents(0, 100);
+  bool alice = false;
+  for (const auto& e : events)
+    alice |= e.detail.find("\"user\":\"alice@example.com\"") != std::string::npos;
+  EXPECT_TRUE(alice) << "the user is recorded with the enrollment (user affinity)";
+
+  // DEM: a manager's link counts enrollments; the 1,001st is refused.
+  EXPECT_EQ(Code(Call("POST", "/api/v1/dem-managers",
+                      nlohmann::json{{"name", "lab-mgr"}, {"profile", byod}}.dump())),
+            "wrong_method");
+  auto manager = Call("POST", "/api/v1/dem-managers",
+                      nlohmann::json{{"name", "lab-mgr"}, {"profile", lab}}.dump());
+  ASSERT_EQ(manager.status, 201) << manager.body;
+  EXPECT_EQ(Call("POST", "/api/v1/dem-managers",
+                 nlohmann::json{{"name", "lab-mgr"}, {"profile", lab}}.dump())
+                .status,
+            409);
+  std::string dem_url = nlohmann::json::parse(manager.body)["url"];
+  EXPECT_EQ(device_get(dem_url).status, 200);
+  std::string token = dem_url.substr(dem_url.find("token=") + 6);
+  std::string hash = HexEncode(crypto::Sha256(token));
+  for (int i = 1; i < 999; ++i) ASSERT_TRUE(app_->store().UseEnrollmentLink(hash, 1).ok());
+  EXPECT_EQ(device_get(dem_url).status, 200) << "the 1,000th";
+  auto over = device_get(dem_url);
+  EXPECT_EQ(over.status, 403);
+  EXPECT_EQ(Code(over), "link_used_up");
+  EXPECT_NE(over.body.find("1,000"), std::string::npos);
+  auto managers = nlohmann::json::parse(Call("GET", "/api/v1/dem-managers").body)["managers"];
+  ASSERT_EQ(managers.size(), 1u);
+  EXPECT_EQ(managers[0]["enrollments"], 1000);
+  EXPECT_EQ(managers[0]["limit"], 1000);
 }
 
 }  // namespace

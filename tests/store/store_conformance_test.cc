@@ -450,6 +450,25 @@ TEST_P(StoreConformanceTest, EnrollmentProfilesByIdAndName) {
   EXPECT_TRUE(store_->UpdateEnrollmentProfile(b).IsNotFound());
 }
 
+TEST_P(StoreConformanceTest, EnrollmentLinksCountUsesAndExpire) {
+  EnrollmentLinkRecord invite{"h1", "ota-invitation", "ep_a", "alice", 10, 100, 1, 0, 0};
+  EnrollmentLinkRecord dem{"h2", "dem", "ep_b", "mgr", 11, 0, 3, 0, 0};
+  ASSERT_TRUE(store_->CreateEnrollmentLink(invite).ok());
+  ASSERT_TRUE(store_->CreateEnrollmentLink(dem).ok());
+  EXPECT_TRUE(store_->UseEnrollmentLink("nope", 50).status().IsNotFound());
+  EXPECT_EQ(store_->UseEnrollmentLink("h1", 100).status().reason(), "link_expired");
+  auto used = store_->UseEnrollmentLink("h1", 50);
+  ASSERT_TRUE(used.ok());
+  EXPECT_EQ(used->uses, 1);
+  EXPECT_EQ(store_->UseEnrollmentLink("h1", 50).status().reason(), "link_used_up");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->UseEnrollmentLink("h2", 1'000'000).ok());
+  EXPECT_EQ(store_->UseEnrollmentLink("h2", 1'000'000).status().reason(), "link_used_up");
+  auto dems = store_->ListEnrollmentLinks("dem");
+  ASSERT_EQ(dems->size(), 1u);
+  EXPECT_EQ((*dems)[0].uses, 3) << "refused uses are not counted";
+  EXPECT_EQ(store_->ListEnrollmentLinks("")->size(), 2u);
+}
+
 TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {
   ASSERT_TRUE(store_->CreateApiKey(Key("before", "h-before")).ok());
   Status s = store_->database().Transaction([&]() -> Status {
