@@ -19,8 +19,8 @@ std::string TokenHash(const std::string& token) { return HexEncode(crypto::Sha25
 
 bool ValidManagerName(const std::string& n) {
   return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-' || c == '@';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '@';
   });
 }
 
@@ -118,10 +118,11 @@ DeviceAnswer EnrollmentLinks::Redeem(const std::string& kind, const std::string&
   auto links = store_.ListEnrollmentLinks(kind);
   if (!links.ok()) return Error(500, "store", "internal error; see the gateway log");
   std::string hash = TokenHash(token);
-  auto it = std::find_if(links->begin(), links->end(),
-                         [&](const store::EnrollmentLinkRecord& l) { return l.token_hash == hash; });
-  bool matches = it != links->end() &&
-                 (kind == "dem" ? it->subject == name : it->profile_id == name);
+  auto it = std::find_if(links->begin(), links->end(), [&](const store::EnrollmentLinkRecord& l) {
+    return l.token_hash == hash;
+  });
+  bool matches =
+      it != links->end() && (kind == "dem" ? it->subject == name : it->profile_id == name);
   if (!matches) return Error(403, "bad_token", "this link is not valid");
   auto used = store_.UseEnrollmentLink(hash, clock_.NowUnixSeconds());
   if (!used.ok()) {

@@ -3,6 +3,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "configurator/usb_sa_bundle.h"
 
 namespace mdmgw::configurator {
 namespace {
@@ -149,6 +150,20 @@ Result<std::string> EnrollmentProfileService::SignedProfile(const std::string& i
   auto xml = ProfileXml(id_or_name, device);
   if (!xml.ok()) return xml.status();
   return signer_.Sign(*xml);
+}
+
+Result<std::string> EnrollmentProfileService::UsbSaZip(const std::string& id_or_name) {
+  auto j = UsbSaExport(id_or_name);
+  if (!j.ok()) return j.status();
+  UsbSaBundle b;
+  b.enrollment_url = (*j)["enrollment_url"];
+  b.server_name = (*j)["server_name"];
+  b.anchors_der = anchors_;
+  auto serials = Serials(id_or_name);
+  if (!serials.ok()) return serials.status();
+  b.serials = std::move(serials).value();
+  for (const auto& s : (*j)["steps"]) b.steps.push_back(s.get<std::string>());
+  return MakeUsbSaZip(b);
 }
 
 Result<SerialImport> EnrollmentProfileService::ImportSerials(const std::string& id_or_name,

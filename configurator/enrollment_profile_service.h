@@ -52,6 +52,8 @@ class EnrollmentProfileService {
   // Apple Configurator "usb-sa" export: the Profile URL to enter in Configurator's Servers
   // preference, the server name, and the trust anchors (PEM and DER base64).
   Result<nlohmann::json> UsbSaExport(const std::string& id_or_name);
+  // The same as a zip: enrollment-url.txt, anchor-N.cer, serials.csv, README.txt.
+  Result<std::string> UsbSaZip(const std::string& id_or_name);
 
   // Replaces a usb-sa profile's serial list from Apple Configurator's CSV. Nothing is stored when
   // any line is bad: the result's errors say which and why.

@@ -170,6 +170,14 @@ void AddEnrollmentProfileRoutes(Router& router, configurator::EnrollmentProfileS
         std::string format = request.QueryParam("format").value_or("");
         auto p = profiles.Get(Id(request));
         if (!p.ok()) return respond(ErrorResponse(p.status()));
+        if (format == "usb-sa" && request.QueryParam("download").value_or("") == "zip") {
+          auto zip = profiles.UsbSaZip(p->id);
+          if (!zip.ok()) return respond(ErrorResponse(zip.status()));
+          net::Response r = net::Response::Text(200, std::move(zip).value(), "application/zip");
+          r.headers.Add("content-disposition",
+                        "attachment; filename=\"" + FileStem(p->name) + "-configurator.zip\"");
+          return respond(std::move(r));
+        }
         if (format == "usb-sa") {
           auto j = profiles.UsbSaExport(p->id);
           if (!j.ok()) return respond(ErrorResponse(j.status()));

@@ -252,6 +252,30 @@ TEST_F(EnrollmentProfileAdminTest, SetupAssistantGetsTheSignedProfileForSignedMa
   EXPECT_EQ(post(sa, mi).status, 200);
   EXPECT_EQ(Code(Call("PUT", "/api/v1/enrollment-profiles/" + dep + "/serials", "X1,y\n")),
             "wrong_method");
+
+  // The usb-sa export as a zip for the Configurator Mac, read back by Python's zipfile.
+  auto zip =
+      Call("GET", "/api/v1/enrollment-profiles/" + sa + "/export?format=usb-sa&download=zip");
+  ASSERT_EQ(zip.status, 200) << zip.body;
+  EXPECT_EQ(zip.headers["content-type"], "application/zip");
+  std::string zip_file = dir_.File("cart.zip");
+  ASSERT_TRUE(WriteFileAtomic(zip_file, zip.body, 0600).ok());
+  std::string cmd =
+      "python3 -c \"import zipfile; z=zipfile.ZipFile('" + zip_file +
+      "'); print(sorted(z.namelist())); print(z.read('serials.csv').decode(), end=''); "
+      "print(z.read('enrollment-url.txt').decode(), end='')\"";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string listing;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) listing.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0);
+  EXPECT_EQ(listing,
+            "['README.txt', 'anchor-1.cer', 'enrollment-url.txt', 'serials.csv']\n"
+            "C02ABC123456,cart 2\nDMQXK1Y2Z3W4,cart 1\n"
+            "https://localhost:" +
+                std::to_string(app_->port()) + "/enroll/dep/" + sa + "\n");
 }
 
 TEST_F(EnrollmentProfileAdminTest, DirectLinksInvitationsAndEnrollmentManagers) {
