@@ -84,6 +84,15 @@ Result<CreatedLink> EnrollmentLinks::CreateInvitation(const std::string& profile
   auto p = profiles_.Get(profile);
   if (!p.ok()) return p.status();
   if (p->method != EnrollmentMethod::kOta) return WrongMethod(*p, "ota");
+  if (!p->pilot_groups.empty()) {
+    // A staged roll-out: only users in the profile's groups are invited.
+    auto member = store_.IsGroupMember(p->pilot_groups, "user", user);
+    if (!member.ok()) return member.status();
+    if (!*member) {
+      return Status::FailedPrecondition("\"" + user + "\" is not in this profile's pilot groups",
+                                        "not_in_pilot");
+    }
+  }
   return Create("ota-invitation", *p, user, clock_.NowUnixSeconds() + int64_t{days} * 86400, 1,
                 "/enroll/ota/" + p->id);
 }

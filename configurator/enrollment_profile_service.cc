@@ -39,10 +39,24 @@ void EnrollmentProfileService::SetPublicUrl(std::string public_url) {
   public_url_ = std::move(public_url);
 }
 
+Status EnrollmentProfileService::CheckGroupsExist(const EnrollmentProfile& p) {
+  for (const auto& g : p.pilot_groups) {
+    auto found = profiles_.GetGroup(g);
+    if (found.status().IsNotFound()) {
+      return Status::InvalidArgument(
+          "pilot group \"" + g + "\" does not exist (PUT /api/v1/groups/" + g + " first)",
+          "unknown_group");
+    }
+    if (!found.ok()) return found.status();
+  }
+  return Status::Ok();
+}
+
 Result<EnrollmentProfile> EnrollmentProfileService::Create(const nlohmann::json& body) {
   std::string id = "ep_" + HexEncode(RandomBytes(8));
   auto p = ParseEnrollmentProfile(body, nullptr, id, box_);
   if (!p.ok()) return p.status();
+  MDMGW_RETURN_IF_ERROR(CheckGroupsExist(*p));
   p->created_at = p->updated_at = clock_.NowUnixSeconds();
   MDMGW_RETURN_IF_ERROR(profiles_.CreateEnrollmentProfile(p->ToRecord()));
   log::Info("enrollment profile created",
@@ -56,6 +70,7 @@ Result<EnrollmentProfile> EnrollmentProfileService::Update(const std::string& id
   if (!current.ok()) return current.status();
   auto p = ParseEnrollmentProfile(body, &*current, current->id, box_);
   if (!p.ok()) return p.status();
+  if (body.contains("pilot_groups")) MDMGW_RETURN_IF_ERROR(CheckGroupsExist(*p));
   // A version stamp that always moves, so the cached profile is rebuilt even within a second.
   p->updated_at = std::max(clock_.NowUnixSeconds(), current->updated_at + 1);
   MDMGW_RETURN_IF_ERROR(profiles_.UpdateEnrollmentProfile(p->ToRecord()));

@@ -65,6 +65,7 @@ class EnrollmentProfileService {
 
  private:
   Result<std::shared_ptr<const MobileconfigTemplate>> TemplateFor(const EnrollmentProfile& p);
+  Status CheckGroupsExist(const EnrollmentProfile& p);
 
   store::ProfileStore& profiles_;
   store::PushCertStore& push_certs_;

@@ -1,6 +1,7 @@
 #include "dep/dep_assigner.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/log.h"
 
@@ -75,10 +76,10 @@ void DepAssigner::Count(const std::string& server, const std::string& result, in
   }
 }
 
-bool DepAssigner::AssignChunk(DepClient& client, const std::vector<std::string>& chunk,
-                              DepAssignOutcome* out) {
+bool DepAssigner::AssignChunk(DepClient& client, const std::string& profile_uuid,
+                              const std::vector<std::string>& chunk, DepAssignOutcome* out) {
   ++out->calls;
-  auto answer = client.AssignProfile(out->profile_uuid, chunk);
+  auto answer = client.AssignProfile(profile_uuid, chunk);
   if (!answer.ok()) {
     out->ok = false;
     out->error_code = answer.status().reason();
@@ -98,7 +99,7 @@ bool DepAssigner::AssignChunk(DepClient& client, const std::vector<std::string>&
     out->devices[serial] = it == answer->devices.end() ? "MISSING" : apple;
     store::DepAssignmentRecord r;
     r.serial = serial;
-    r.profile_uuid = out->profile_uuid;
+    r.profile_uuid = profile_uuid;
     r.status = StoredStatus(apple);
     r.attempted_at = now;
     if (r.status == "success") {
@@ -149,7 +150,7 @@ Result<DepAssignOutcome> DepAssigner::AssignUuid(const std::string& server,
   out.profile_uuid = profile_uuid;
   for (size_t i = 0; i < serials.size(); i += DepClient::kMaxSerialsPerCall) {
     std::vector<std::string> chunk = ChunkAt(serials, i);
-    if (!AssignChunk(*lease->client, chunk, &out)) {
+    if (!AssignChunk(*lease->client, profile_uuid, chunk, &out)) {
       // A THROTTLED answer: the rest waits; a failed call: this chunk too.
       out.not_sent = static_cast<int64_t>(serials.size() - i - (out.ok ? chunk.size() : 0));
       break;
@@ -168,21 +169,46 @@ Result<DepAssignOutcome> DepAssigner::AutoAssign(const std::string& server) {
   DepAssignOutcome out;
   out.server = server;
   out.action = "assign";
-  if (record->default_profile.empty()) return out;
-  auto profile = store_.GetDepProfile(server, record->default_profile);
-  if (!profile.ok()) {
-    return Status::FailedPrecondition("the default profile \"" + record->default_profile +
-                                          "\" is not defined at Apple through the gateway",
-                                      "default_profile_missing");
+  std::string default_uuid;
+  if (!record->default_profile.empty()) {
+    auto profile = store_.GetDepProfile(server, record->default_profile);
+    if (!profile.ok()) {
+      return Status::FailedPrecondition("the default profile \"" + record->default_profile +
+                                            "\" is not defined at Apple through the gateway",
+                                        "default_profile_missing");
+    }
+    out.profile = profile->name;
+    out.profile_uuid = default_uuid = profile->profile_uuid;
   }
-  out.profile = profile->name;
-  out.profile_uuid = profile->profile_uuid;
+  // Pilot roll-outs: profiles limited to their enrollment profile's groups claim those devices.
+  struct Targeted {
+    std::string uuid;
+    std::set<std::string> serials;
+  };
+  std::vector<Targeted> targeted;
+  if (targets_ != nullptr) {
+    auto profiles = store_.ListDepProfiles(server);
+    if (!profiles.ok()) return profiles.status();
+    for (const auto& p : *profiles) {
+      if (p.enrollment_profile.empty() || p.name == record->default_profile) continue;
+      auto serials = targets_->TargetedSerials(p.enrollment_profile);
+      if (!serials.ok()) {
+        log::Warn("dep: a profile's pilot groups are unreadable; it is skipped",
+                  {{"server", server}, {"profile", p.name}, {"error", serials.status().message()}});
+        continue;
+      }
+      if (serials->has_value() && !(*serials)->empty())
+        targeted.push_back({p.profile_uuid, std::move(**serials)});
+    }
+  }
+  if (default_uuid.empty() && targeted.empty()) return out;
   auto lease = clients_.For(server);
   if (!lease.ok()) return lease.status();
   std::lock_guard run(ServerMutex(server));
   int64_t now = clock_.NowUnixSeconds();
   std::string after;
-  while (true) {
+  bool go_on = true;
+  while (go_on) {
     auto due = store_.ListDepDevicesToAssign(server, now, after,
                                              static_cast<int>(DepClient::kMaxSerialsPerCall));
     if (!due.ok()) {
@@ -193,9 +219,24 @@ Result<DepAssignOutcome> DepAssigner::AutoAssign(const std::string& server) {
     }
     if (due->empty()) break;
     after = due->back();
-    bool go_on = AssignChunk(*lease->client, *due, &out);
-    out.devices.clear();  // counts only: an auto run may touch 100k serials
-    if (!go_on) break;
+    // One call per profile for this page: a pilot profile's members, then the rest.
+    std::vector<std::vector<std::string>> buckets(targeted.size() + 1);
+    for (const auto& serial : *due) {
+      size_t b = targeted.size();
+      for (size_t i = 0; i < targeted.size(); ++i) {
+        if (targeted[i].serials.count(serial)) {
+          b = i;
+          break;
+        }
+      }
+      buckets[b].push_back(serial);
+    }
+    for (size_t b = 0; b < buckets.size() && go_on; ++b) {
+      const std::string& uuid = b < targeted.size() ? targeted[b].uuid : default_uuid;
+      if (buckets[b].empty() || uuid.empty()) continue;
+      go_on = AssignChunk(*lease->client, uuid, buckets[b], &out);
+      out.devices.clear();  // counts only: an auto run may touch 100k serials
+    }
   }
   Count(server, "success", out.success);
   Count(server, "not_accessible", out.not_accessible);
@@ -204,9 +245,9 @@ Result<DepAssignOutcome> DepAssigner::AutoAssign(const std::string& server) {
   if (out.calls > 0) {
     nlohmann::json summary = out.ToJson(false);
     if (out.ok && out.throttled == 0) {
-      log::Info("dep: default profile assigned", summary);
+      log::Info("dep: profiles assigned", summary);
     } else {
-      log::Warn("dep: default profile assignment incomplete; the rest is retried later", summary);
+      log::Warn("dep: profile assignment incomplete; the rest is retried later", summary);
     }
   }
   return out;

@@ -7,7 +7,9 @@
 //
 // AutoAssign gives the server's default profile to every current device without one: devices
 // that were added, or modified and left without a profile, and failed/throttled ones now due.
-// The syncer calls it after each successful sync.
+// Profiles made from an enrollment profile with pilot groups (see DepTargets) go to their
+// groups' devices first; every other device gets the default profile. The syncer calls it after
+// each successful sync.
 //
 // Thread-safety: thread-safe (per-server runs are serialised).
 #pragma once
@@ -23,6 +25,7 @@
 #include "common/metrics.h"
 #include "common/result.h"
 #include "dep/dep_clients.h"
+#include "dep/dep_targets.h"
 #include "store/dep_store.h"
 
 namespace mdmgw::dep {
@@ -52,6 +55,8 @@ class DepAssigner {
   DepAssigner(store::DepStore& store, DepClients& clients, Clock& clock = Clock::System(),
               metrics::Registry* registry = nullptr);
 
+  // Pilot-group targeting for AutoAssign (null: every device gets the default profile).
+  void SetTargets(DepTargets* targets) { targets_ = targets; }
   // Assigns profile |profile| (a gateway name for a profile defined through it) to |serials|.
   Result<DepAssignOutcome> Assign(const std::string& server, const std::string& profile,
                                   const std::vector<std::string>& serials);
@@ -71,7 +76,8 @@ class DepAssigner {
 
  private:
   // One call to Apple for <= 1000 serials; records the answers. Returns false to stop the run.
-  bool AssignChunk(DepClient& client, const std::vector<std::string>& chunk, DepAssignOutcome* out);
+  bool AssignChunk(DepClient& client, const std::string& profile_uuid,
+                   const std::vector<std::string>& chunk, DepAssignOutcome* out);
   using SerialCall =
       std::function<Result<DepSerialResults>(DepClient&, const std::vector<std::string>&)>;
   // Remove / disown: |call| per chunk of 1000; SUCCESS serials recorded as |record_success_as|
@@ -86,6 +92,7 @@ class DepAssigner {
   store::DepStore& store_;
   DepClients& clients_;
   Clock& clock_;
+  DepTargets* targets_ = nullptr;
   metrics::Family<metrics::Counter>* assignments_ = nullptr;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<std::mutex>> server_mu_;  // GUARDED_BY(mu_)

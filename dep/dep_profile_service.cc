@@ -42,7 +42,8 @@ void DepProfileService::SetPublicUrl(std::string public_url) {
 
 Result<DepProfileDefineResult> DepProfileService::Define(const std::string& server,
                                                          const std::string& name,
-                                                         const nlohmann::json& request) {
+                                                         const nlohmann::json& request,
+                                                         const std::string& enrollment_profile) {
   if (!ValidName(name)) {
     return Status::InvalidArgument("profile names are 1-64 characters of A-Z a-z 0-9 . _ -",
                                    "bad_name");
@@ -82,6 +83,7 @@ Result<DepProfileDefineResult> DepProfileService::Define(const std::string& serv
   out.record.profile_uuid = defined->profile_uuid;
   out.record.definition = built->profile.dump();
   out.record.defined_at = clock_.NowUnixSeconds();
+  out.record.enrollment_profile = enrollment_profile;
   MDMGW_RETURN_IF_ERROR(store_.PutDepProfile(out.record));
   if (make_default.has_value()) {
     if (*make_default) {

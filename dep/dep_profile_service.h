@@ -44,8 +44,10 @@ class DepProfileService {
 
   // |request|: Apple's profile keys, plus the gateway's "default" (bool). Names: 1–64 of
   // [A-Za-z0-9._-].
+  // |enrollment_profile|: the gateway enrollment profile the request was made from ("" = none).
   Result<DepProfileDefineResult> Define(const std::string& server, const std::string& name,
-                                        const nlohmann::json& request);
+                                        const nlohmann::json& request,
+                                        const std::string& enrollment_profile = "");
   Result<std::vector<store::DepProfileRecord>> List(const std::string& server);
   Result<store::DepProfileRecord> Get(const std::string& server, const std::string& name);
   // Apple's own copy (GET /profile?profile_uuid=).

@@ -19,8 +19,10 @@
 #include "gateway/handlers/dep_profile_admin.h"
 #include "gateway/handlers/enrollment_endpoints.h"
 #include "gateway/handlers/enrollment_profile_admin.h"
+#include "gateway/handlers/group_admin.h"
 #include "gateway/handlers/health.h"
 #include "gateway/handlers/push_api.h"
+#include "gateway/pilot_targets.h"
 
 namespace mdmgw::gateway {
 namespace {
@@ -224,8 +226,12 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->setup_assistant_ = std::make_unique<configurator::SetupAssistantEnrollment>(
       *app->enrollment_profiles_, *app->machine_info_verifier_, app->store_->profiles());
   AddEnrollmentEndpoints(*app->router_, *app->setup_assistant_, *app->enrollment_links_);
+  AddGroupRoutes(*app->router_, app->store_->profiles());
+  app->pilot_targets_ =
+      std::make_unique<PilotTargets>(*app->enrollment_profiles_, app->store_->profiles());
+  app->dep_assigner_->SetTargets(app->pilot_targets_.get());
   AddDepProfileRoutes(*app->router_, *app->dep_profiles_, *app->dep_assigner_, *app->dep_clients_,
-                      *app->blocking_work_);
+                      *app->blocking_work_, *app->enrollment_profiles_);
 
   net::ServerOptions options;
   std::string host;

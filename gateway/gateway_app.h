@@ -97,6 +97,7 @@ class GatewayApp {
   std::unique_ptr<configurator::EnrollmentLinks> enrollment_links_;
   std::unique_ptr<configurator::MachineInfoVerifier> machine_info_verifier_;
   std::unique_ptr<configurator::SetupAssistantEnrollment> setup_assistant_;
+  std::unique_ptr<dep::DepTargets> pilot_targets_;
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;
   std::mutex housekeeping_mu_;

@@ -59,6 +59,9 @@ struct DepProfileRecord {
   std::string profile_uuid;  // Apple's
   std::string definition;    // the JSON sent to Apple's POST /profile
   int64_t defined_at = 0;
+  // The gateway enrollment profile it was made from ("" = none); its pilot groups limit which
+  // devices the auto-assigner gives it.
+  std::string enrollment_profile;
 };
 
 // The gateway's last assignment attempt for one device.

@@ -52,6 +52,14 @@ struct EnrollmentLinkRecord {
   int64_t revoked_at = 0;
 };
 
+// A named group of devices (serial numbers) and users, for staged roll-outs (pilot groups).
+struct GroupRecord {
+  std::string name;
+  std::vector<std::string> serials;
+  std::vector<std::string> users;
+  int64_t updated_at = 0;
+};
+
 class ProfileStore {
  public:
   virtual ~ProfileStore() = default;
@@ -74,6 +82,15 @@ class ProfileStore {
       const std::string& profile_id) = 0;
   virtual Result<bool> HasProfileSerial(const std::string& profile_id,
                                         const std::string& serial) = 0;
+
+  // Groups: members replaced as a whole.
+  virtual Status PutGroup(const GroupRecord& record) = 0;
+  virtual Result<GroupRecord> GetGroup(const std::string& name) = 0;  // NotFound
+  virtual Result<std::vector<GroupRecord>> ListGroups() = 0;          // by name, members too
+  virtual Status DeleteGroup(const std::string& name) = 0;            // NotFound
+  // Whether |value| is a member (of |kind| "serial" or "user") of any of |groups|.
+  virtual Result<bool> IsGroupMember(const std::vector<std::string>& groups,
+                                     const std::string& kind, const std::string& value) = 0;
 
   // NotFound before the first one is made.
   virtual Result<EnrollmentCaRecord> GetEnrollmentCa() = 0;

@@ -212,11 +212,11 @@ Result<std::vector<std::string>> Store::ListDepSerialsWithProfile(const std::str
 Status Store::PutDepProfile(const DepProfileRecord& r) {
   return db_
       ->Exec(
-          "INSERT INTO dep_profiles (server, name, profile_uuid, definition, defined_at)"
-          " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (server, name) DO UPDATE SET"
-          " profile_uuid = excluded.profile_uuid, definition = excluded.definition,"
-          " defined_at = excluded.defined_at",
-          {r.server, r.name, r.profile_uuid, r.definition, r.defined_at})
+          "INSERT INTO dep_profiles (server, name, profile_uuid, definition, defined_at,"
+          " enrollment_profile) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (server, name)"
+          " DO UPDATE SET profile_uuid = excluded.profile_uuid, definition = excluded.definition,"
+          " defined_at = excluded.defined_at, enrollment_profile = excluded.enrollment_profile",
+          {r.server, r.name, r.profile_uuid, r.definition, r.defined_at, r.enrollment_profile})
       .status();
 }
 
@@ -228,13 +228,15 @@ DepProfileRecord ProfileFromRow(const SqlRow& row) {
   p.profile_uuid = AsText(row[2]);
   p.definition = AsText(row[3]);
   p.defined_at = AsInt(row[4]);
+  p.enrollment_profile = AsText(row[5]);
   return p;
 }
 }  // namespace
 
 Result<DepProfileRecord> Store::GetDepProfile(const std::string& server, const std::string& name) {
   auto rows = db_->Query(
-      "SELECT server, name, profile_uuid, definition, defined_at FROM dep_profiles"
+      "SELECT server, name, profile_uuid, definition, defined_at, enrollment_profile"
+      " FROM dep_profiles"
       " WHERE server = $1 AND name = $2",
       {server, name});
   if (!rows.ok()) return rows.status();
@@ -247,7 +249,8 @@ Result<DepProfileRecord> Store::GetDepProfile(const std::string& server, const s
 
 Result<std::vector<DepProfileRecord>> Store::ListDepProfiles(const std::string& server) {
   auto rows = db_->Query(
-      "SELECT server, name, profile_uuid, definition, defined_at FROM dep_profiles"
+      "SELECT server, name, profile_uuid, definition, defined_at, enrollment_profile"
+      " FROM dep_profiles"
       " WHERE server = $1 ORDER BY name",
       {server});
   if (!rows.ok()) return rows.status();

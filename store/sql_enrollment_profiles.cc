@@ -109,6 +109,84 @@ Result<bool> Store::HasProfileSerial(const std::string& profile_id, const std::s
   return !rows->empty();
 }
 
+Status Store::PutGroup(const GroupRecord& g) {
+  return db_->Transaction([&]() -> Status {
+    auto up = db_->Exec(
+        "INSERT INTO member_groups (name, updated_at) VALUES ($1, $2)"
+        " ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at",
+        {g.name, g.updated_at});
+    if (!up.ok()) return up.status();
+    auto cleared = db_->Exec("DELETE FROM group_members WHERE group_name = $1", {g.name});
+    if (!cleared.ok()) return cleared.status();
+    for (const auto& [kind, values] :
+         {std::pair{"serial", &g.serials}, std::pair{"user", &g.users}}) {
+      for (const auto& v : *values) {
+        auto r = db_->Exec(
+            "INSERT INTO group_members (group_name, kind, value) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            {g.name, std::string(kind), v});
+        if (!r.ok()) return r.status();
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+namespace {
+Status FillMembers(SqlDatabase& db, GroupRecord* g) {
+  auto rows =
+      db.Query("SELECT kind, value FROM group_members WHERE group_name = $1 ORDER BY kind, value",
+               {g->name});
+  if (!rows.ok()) return rows.status();
+  for (const SqlRow& row : *rows) {
+    (AsText(row[0]) == "serial" ? g->serials : g->users).push_back(AsText(row[1]));
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<GroupRecord> Store::GetGroup(const std::string& name) {
+  auto rows = db_->Query("SELECT name, updated_at FROM member_groups WHERE name = $1", {name});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::NotFound("no group \"" + name + "\"", "not_found");
+  GroupRecord g{AsText(rows->front()[0]), {}, {}, AsInt(rows->front()[1])};
+  MDMGW_RETURN_IF_ERROR(FillMembers(*db_, &g));
+  return g;
+}
+
+Result<std::vector<GroupRecord>> Store::ListGroups() {
+  auto rows = db_->Query("SELECT name, updated_at FROM member_groups ORDER BY name");
+  if (!rows.ok()) return rows.status();
+  std::vector<GroupRecord> out;
+  for (const SqlRow& row : *rows) {
+    GroupRecord g{AsText(row[0]), {}, {}, AsInt(row[1])};
+    MDMGW_RETURN_IF_ERROR(FillMembers(*db_, &g));
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+Status Store::DeleteGroup(const std::string& name) {
+  return db_->Transaction([&]() -> Status {
+    auto done = db_->Exec("DELETE FROM member_groups WHERE name = $1", {name});
+    if (!done.ok()) return done.status();
+    if (*done == 0) return Status::NotFound("no group \"" + name + "\"", "not_found");
+    return db_->Exec("DELETE FROM group_members WHERE group_name = $1", {name}).status();
+  });
+}
+
+Result<bool> Store::IsGroupMember(const std::vector<std::string>& groups, const std::string& kind,
+                                  const std::string& value) {
+  for (const auto& g : groups) {
+    auto rows =
+        db_->Query("SELECT 1 FROM group_members WHERE group_name = $1 AND kind = $2 AND value = $3",
+                   {g, kind, value});
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) return true;
+  }
+  return false;
+}
+
 Result<EnrollmentCaRecord> Store::GetEnrollmentCa() {
   auto rows = db_->Query("SELECT cert_pem, sealed_key, created_at FROM enrollment_ca WHERE id = 1");
   if (!rows.ok()) return rows.status();

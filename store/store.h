@@ -105,6 +105,12 @@ class Store : public ApiKeyStore,
   Result<std::vector<std::pair<std::string, std::string>>> ListProfileSerials(
       const std::string& profile_id) override;
   Result<bool> HasProfileSerial(const std::string& profile_id, const std::string& serial) override;
+  Status PutGroup(const GroupRecord& record) override;
+  Result<GroupRecord> GetGroup(const std::string& name) override;
+  Result<std::vector<GroupRecord>> ListGroups() override;
+  Status DeleteGroup(const std::string& name) override;
+  Result<bool> IsGroupMember(const std::vector<std::string>& groups, const std::string& kind,
+                             const std::string& value) override;
   Result<EnrollmentCaRecord> GetEnrollmentCa() override;
   Status PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& record) override;
   Status CreateEnrollmentLink(const EnrollmentLinkRecord& record) override;

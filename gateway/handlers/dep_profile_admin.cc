@@ -49,28 +49,67 @@ net::Response OutcomeResponse(const dep::DepAssignOutcome& o) {
   return net::Response::Json(200, o.ToJson(true));
 }
 
+// A DEP profile request filled from a gateway enrollment profile: its Setup Assistant settings
+// and its enrollment URL, for every Apple key the request does not set itself.
+Status FillFromEnrollmentProfile(configurator::EnrollmentProfileService& enrollment_profiles,
+                                 nlohmann::json& doc, std::string* enrollment_profile_id) {
+  auto it = doc.find("enrollment_profile");
+  if (it == doc.end()) return Status::Ok();
+  if (!it->is_string())
+    return Status::InvalidArgument("enrollment_profile must be an id or name", "bad_request");
+  auto p = enrollment_profiles.Get(it->get<std::string>());
+  if (!p.ok()) return p.status();
+  if (p->method != configurator::EnrollmentMethod::kDep) {
+    return Status::FailedPrecondition("enrollment profile \"" + p->name + "\" is " +
+                                          std::string(configurator::TraitsOf(p->method).name) +
+                                          ", not dep",
+                                      "wrong_method");
+  }
+  doc.erase(it);
+  auto fill = [&](const char* key, nlohmann::json value) {
+    if (!doc.contains(key)) doc[key] = std::move(value);
+  };
+  fill("profile_name", p->name);
+  fill("url", enrollment_profiles.EnrollmentUrl(*p));
+  fill("is_supervised", p->flags.supervised);
+  fill("is_mdm_removable", !p->flags.locked);
+  fill("await_device_configured", p->await_configuration);
+  if (!p->skip_setup_items.empty()) fill("skip_setup_items", p->skip_setup_items);
+  if (!p->department.empty()) fill("department", p->department);
+  if (!p->support_phone.empty()) fill("support_phone_number", p->support_phone);
+  if (!p->support_email.empty()) fill("support_email_address", p->support_email);
+  *enrollment_profile_id = p->id;
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddDepProfileRoutes(Router& router, dep::DepProfileService& profiles,
-                         dep::DepAssigner& assigner, dep::DepClients& clients, BlockingWork& work) {
+                         dep::DepAssigner& assigner, dep::DepClients& clients, BlockingWork& work,
+                         configurator::EnrollmentProfileService& enrollment_profiles) {
   auto stopped = [](net::Respond respond) {
     return [respond] {
       respond(ErrorResponse(Status::Unavailable("the gateway is stopping", "stopping")));
     };
   };
   router.Add("PUT", "/api/v1/dep/servers/{name}/profiles/{profile}",
-             [&profiles, &work, stopped](const net::Request& request, net::Respond respond) {
+             [&profiles, &work, &enrollment_profiles, stopped](const net::Request& request,
+                                                               net::Respond respond) {
                auto doc = nlohmann::json::parse(request.body.empty() ? "{}" : request.body, nullptr,
                                                 false);
                if (!doc.is_object())
                  return respond(ErrorResponse(Status::InvalidArgument(
                      "the body must be a JSON object of DEP profile fields", "bad_request")));
+               std::string from;
+               Status filled = FillFromEnrollmentProfile(enrollment_profiles, doc, &from);
+               if (!filled.ok()) return respond(ErrorResponse(filled));
                std::string server = Param(request, "name"), name = Param(request, "profile");
                work.Post(
-                   [&profiles, respond, server, name, doc] {
-                     auto r = profiles.Define(server, name, doc);
+                   [&profiles, respond, server, name, doc, from] {
+                     auto r = profiles.Define(server, name, doc, from);
                      if (!r.ok()) return respond(ErrorResponse(r.status()));
                      nlohmann::json j = ProfileJson(r->record, r->is_default ? name : "");
+                     if (!from.empty()) j["enrollment_profile"] = from;
                      j["warnings"] = r->warnings;
                      if (r->assigned) j["assigned"] = r->assigned->ToJson(true);
                      if (r->reassigned) j["reassigned"] = r->reassigned->ToJson(false);

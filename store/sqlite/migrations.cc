@@ -162,6 +162,19 @@ CREATE TABLE enrollment_links (
   revoked_at INTEGER NOT NULL
 );
 )sql"},
+      {10, "groups (pilot roll-outs), DEP profile to enrollment profile", R"sql(
+CREATE TABLE member_groups (
+  name TEXT PRIMARY KEY,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE group_members (
+  group_name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (group_name, kind, value)
+);
+ALTER TABLE dep_profiles ADD COLUMN enrollment_profile TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return *migrations;
 }

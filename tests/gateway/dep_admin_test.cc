@@ -312,5 +312,102 @@ TEST_F(DepAdminTest, ProfilesDefinedAssignedAndFilteredOverTheApi) {
   EXPECT_EQ(nlohmann::json::parse(disowned.body)["success"], 1);
 }
 
+TEST_F(DepAdminTest, PilotGroupsStageARollOut) {
+  Create("main");
+  std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
+  ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main/token",
+                 mdmgw::testing::MakeDepP7m(cert, mdmgw::testing::DepTokenPlaintext("CK_pilot")))
+                .status,
+            200);
+  net::H1ClientOptions http_options;
+  http_options.ca_file = ca_.ca_file();
+  auto http = net::H1Client::Create(http_options).value();
+  auto sim = [&](const std::string& path) {
+    net::ClientRequest r;
+    r.method = "GET";
+    r.url = sim_url_ + path;
+    auto resp = http->SendSync(std::move(r));
+    return resp.ok() ? nlohmann::json::parse(resp->body, nullptr, false) : nlohmann::json();
+  };
+  nlohmann::json truth = sim("/sim/truth");
+  std::vector<std::string> pilot_serials;
+  for (size_t k = 0; k < 5; ++k) pilot_serials.push_back(truth["devices"][k * 100]);
+
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/groups/bad%20name", "{}")), "bad_name");
+  EXPECT_EQ(Code(Call("PUT", "/api/v1/groups/pilot", R"({"serials":["not a serial"]})")),
+            "bad_serial");
+  auto group =
+      Call("PUT", "/api/v1/groups/pilot",
+           nlohmann::json{{"serials", pilot_serials}, {"users", {"alice@example.com"}}}.dump());
+  ASSERT_EQ(group.status, 201) << group.body;
+  EXPECT_EQ(nlohmann::json::parse(Call("GET", "/api/v1/groups/pilot").body)["serials"].size(), 5u);
+
+  auto unknown = Call("POST", "/api/v1/enrollment-profiles",
+                      R"({"name":"x","method":"dep","pilot_groups":["nope"]})");
+  EXPECT_EQ(Code(unknown), "unknown_group");
+  auto ep = Call("POST", "/api/v1/enrollment-profiles",
+                 R"({"name":"Pilot iPads","method":"dep","locked":true,"department":"Pilot",
+                     "pilot_groups":["pilot"]})");
+  ASSERT_EQ(ep.status, 201) << ep.body;
+  std::string ep_id = nlohmann::json::parse(ep.body)["id"];
+
+  // The DEP profile made from the enrollment profile: its settings and its enrollment URL.
+  auto pilot = Call("PUT", "/api/v1/dep/servers/main/profiles/pilot",
+                    nlohmann::json{{"enrollment_profile", ep_id}}.dump());
+  ASSERT_EQ(pilot.status, 201) << pilot.body;
+  auto pilot_json = nlohmann::json::parse(pilot.body);
+  EXPECT_EQ(pilot_json["enrollment_profile"], ep_id);
+  EXPECT_EQ(pilot_json["profile"]["url"],
+            "https://localhost:" + std::to_string(app_->port()) + "/enroll/dep/" + ep_id);
+  EXPECT_EQ(pilot_json["profile"]["is_mdm_removable"], false);
+  EXPECT_EQ(pilot_json["profile"]["is_supervised"], true);
+  EXPECT_EQ(pilot_json["profile"]["department"], "Pilot");
+  EXPECT_EQ(pilot_json["profile"]["profile_name"], "Pilot iPads");
+  std::string pilot_uuid = pilot_json["profile_uuid"];
+  auto corp = Call("PUT", "/api/v1/dep/servers/main/profiles/corp", R"({"default":true})");
+  ASSERT_EQ(corp.status, 201) << corp.body;
+  std::string corp_uuid = nlohmann::json::parse(corp.body)["profile_uuid"];
+
+  auto sync = nlohmann::json::parse(Call("POST", "/api/v1/dep/servers/main/sync?wait=1").body);
+  EXPECT_EQ(sync["auto_assign"]["success"], 1000) << sync.dump();
+  nlohmann::json assignments = sim("/sim/truth")["assignments"];
+  ASSERT_EQ(assignments.size(), 1000u);
+  std::set<std::string> in_pilot(pilot_serials.begin(), pilot_serials.end());
+  int pilot_count = 0, corp_count = 0;
+  for (const auto& [serial, uuid] : assignments.items()) {
+    if (in_pilot.count(serial)) {
+      EXPECT_EQ(uuid, pilot_uuid) << serial;
+      ++pilot_count;
+    } else {
+      EXPECT_EQ(uuid, corp_uuid) << serial;
+      ++corp_count;
+    }
+  }
+  EXPECT_EQ(pilot_count, 5) << "the pilot group's devices get the pilot profile";
+  EXPECT_EQ(corp_count, 995) << "everyone else gets the server's default profile";
+
+  // OTA invitations honour the pilot too.
+  auto byod = Call("POST", "/api/v1/enrollment-profiles",
+                   R"({"name":"BYOD pilot","method":"ota","pilot_groups":["pilot"]})");
+  ASSERT_EQ(byod.status, 201) << byod.body;
+  std::string byod_id = nlohmann::json::parse(byod.body)["id"];
+  auto bob = Call("POST", "/api/v1/enrollment-profiles/" + byod_id + "/invitations",
+                  R"({"user":"bob@example.com"})");
+  EXPECT_EQ(Code(bob), "not_in_pilot");
+  EXPECT_EQ(Call("POST", "/api/v1/enrollment-profiles/" + byod_id + "/invitations",
+                 R"({"user":"alice@example.com"})")
+                .status,
+            201);
+  // Widening: no pilot groups, everyone.
+  ASSERT_EQ(Call("PUT", "/api/v1/enrollment-profiles/" + byod_id, R"({"pilot_groups":[]})").status,
+            200);
+  EXPECT_EQ(Call("POST", "/api/v1/enrollment-profiles/" + byod_id + "/invitations",
+                 R"({"user":"bob@example.com"})")
+                .status,
+            201);
+  EXPECT_EQ(Call("DELETE", "/api/v1/groups/pilot").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/groups/pilot").status, 404);
+}
+
 }  // namespace
 }  // namespace mdmgw::gateway

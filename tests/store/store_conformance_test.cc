@@ -345,9 +345,10 @@ TEST_P(StoreConformanceTest, DepProfilesAssignmentsAndDueDevices) {
   ASSERT_TRUE(store_->PutDepServer(server).ok());
   EXPECT_TRUE(store_->SetDepDefaultProfile("nope", "x").IsNotFound());
   EXPECT_TRUE(store_->GetDepProfile("main", "dep").status().IsNotFound());
-  ASSERT_TRUE(store_->PutDepProfile({"main", "dep", "UUID1", R"({"url":"u"})", 10}).ok());
-  ASSERT_TRUE(store_->PutDepProfile({"main", "dep", "UUID2", R"({"url":"v"})", 20}).ok());
+  ASSERT_TRUE(store_->PutDepProfile({"main", "dep", "UUID1", R"({"url":"u"})", 10, ""}).ok());
+  ASSERT_TRUE(store_->PutDepProfile({"main", "dep", "UUID2", R"({"url":"v"})", 20, "ep_x"}).ok());
   EXPECT_EQ(store_->GetDepProfile("main", "dep")->profile_uuid, "UUID2") << "redefined in place";
+  EXPECT_EQ(store_->GetDepProfile("main", "dep")->enrollment_profile, "ep_x");
   ASSERT_TRUE(store_->SetDepDefaultProfile("main", "dep").ok());
   server.base_url = "https://changed.example";
   ASSERT_TRUE(store_->PutDepServer(server).ok());
