@@ -22,6 +22,7 @@
 #include "gateway/handlers/group_admin.h"
 #include "gateway/handlers/health.h"
 #include "gateway/handlers/push_api.h"
+#include "gateway/handlers/report_admin.h"
 #include "gateway/pilot_targets.h"
 
 namespace mdmgw::gateway {
@@ -227,6 +228,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
       *app->enrollment_profiles_, *app->machine_info_verifier_, app->store_->profiles());
   AddEnrollmentEndpoints(*app->router_, *app->setup_assistant_, *app->enrollment_links_);
   AddGroupRoutes(*app->router_, app->store_->profiles());
+  AddReportRoutes(*app->router_, app->store_->reports());
   app->pilot_targets_ =
       std::make_unique<PilotTargets>(*app->enrollment_profiles_, app->store_->profiles());
   app->dep_assigner_->SetTargets(app->pilot_targets_.get());

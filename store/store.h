@@ -11,6 +11,7 @@
 #include "store/enrollment_store.h"
 #include "store/profile_store.h"
 #include "store/push_cert_store.h"
+#include "store/report_store.h"
 #include "store/sql_database.h"
 
 namespace mdmgw::store {
@@ -19,7 +20,8 @@ class Store : public ApiKeyStore,
               public PushCertStore,
               public EnrollmentStore,
               public DepStore,
-              public ProfileStore {
+              public ProfileStore,
+              public ReportStore {
  public:
   // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending
   // migrations.
@@ -38,6 +40,7 @@ class Store : public ApiKeyStore,
   EnrollmentStore& enrollments() { return *this; }
   DepStore& dep() { return *this; }
   ProfileStore& profiles() { return *this; }
+  ReportStore& reports() { return *this; }
 
   // ApiKeyStore
   Status CreateApiKey(const ApiKeyRecord& record) override;
@@ -120,6 +123,13 @@ class Store : public ApiKeyStore,
   Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) override;
   Result<std::vector<EnrollmentEventRecord>> ListEnrollmentEvents(int64_t after,
                                                                   int limit) override;
+
+  // ReportStore
+  Result<std::vector<StalledEnrollment>> ListStalledEnrollments(int64_t served_before,
+                                                                int limit) override;
+  Result<std::vector<UnenrolledDepDevice>> ListUnenrolledDepDevices(int64_t assigned_before,
+                                                                    int limit) override;
+  Result<int64_t> CountAnonymousDownloads(int64_t served_before) override;
 
  private:
   std::unique_ptr<SqlDatabase> db_;

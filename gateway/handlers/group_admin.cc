@@ -22,7 +22,8 @@ bool ValidName(const std::string& n) {
 }
 
 nlohmann::json GroupJson(const store::GroupRecord& g) {
-  return {{"name", g.name}, {"serials", g.serials}, {"users", g.users}, {"updated_at", g.updated_at}};
+  return {
+      {"name", g.name}, {"serials", g.serials}, {"users", g.users}, {"updated_at", g.updated_at}};
 }
 
 Status ReadMembers(const nlohmann::json& body, const char* key, bool serial,
@@ -60,8 +61,8 @@ void AddGroupRoutes(Router& router, store::ProfileStore& store) {
       [&store](const net::Request& request, net::Respond respond) {
         std::string name = Name(request);
         if (!ValidName(name))
-          return respond(ErrorResponse(Status::InvalidArgument(
-              "group names are 1-64 of A-Z a-z 0-9 . _ -", "bad_name")));
+          return respond(ErrorResponse(
+              Status::InvalidArgument("group names are 1-64 of A-Z a-z 0-9 . _ -", "bad_name")));
         auto body = nlohmann::json::parse(request.body, nullptr, false);
         if (!body.is_object())
           return respond(ErrorResponse(Status::InvalidArgument(
@@ -69,18 +70,17 @@ void AddGroupRoutes(Router& router, store::ProfileStore& store) {
         store::GroupRecord g;
         g.name = name;
         g.updated_at = static_cast<int64_t>(std::time(nullptr));
-        for (auto [key, serial, out] : {std::tuple{"serials", true, &g.serials},
-                                        std::tuple{"users", false, &g.users}}) {
+        for (auto [key, serial, out] :
+             {std::tuple{"serials", true, &g.serials}, std::tuple{"users", false, &g.users}}) {
           Status s = ReadMembers(body, key, serial, out);
           if (!s.ok()) return respond(ErrorResponse(s));
         }
         bool created = store.GetGroup(name).status().IsNotFound();
         Status s = store.PutGroup(g);
         if (!s.ok()) return respond(ErrorResponse(s));
-        respond(net::Response::Json(created ? 201 : 200,
-                                    {{"name", name},
-                                     {"serials", g.serials.size()},
-                                     {"users", g.users.size()}}));
+        respond(net::Response::Json(
+            created ? 201 : 200,
+            {{"name", name}, {"serials", g.serials.size()}, {"users", g.users.size()}}));
       },
       big);
   router.Add("GET", "/api/v1/groups", [&store](const net::Request&, net::Respond respond) {

@@ -221,6 +221,14 @@ TEST_F(EnrollmentProfileAdminTest, SetupAssistantGetsTheSignedProfileForSignedMa
   EXPECT_EQ(app_->store().ListEnrollmentEvents(0, 10)->size(), 1u) << "nothing recorded";
   EXPECT_EQ(post("ep_nope", mi).status, 404);
 
+  // Served, no TokenUpdate yet: on the report (hours=0: anything served up to now).
+  auto report = Call("GET", "/api/v1/reports/incomplete-enrollments?hours=0");
+  ASSERT_EQ(report.status, 200) << report.body;
+  auto stuck = nlohmann::json::parse(report.body)["profile_served_no_token_update"];
+  ASSERT_EQ(stuck.size(), 1u);
+  EXPECT_EQ(stuck[0]["udid"], "UDID-0001");
+  EXPECT_EQ(Code(Call("GET", "/api/v1/reports/incomplete-enrollments?hours=-1")), "bad_request");
+
   // Below the profile's minimum OS, a device that can update is told to.
   auto old = post(dep, mdmgw::testing::SignMachineInfo(
                            device.cert_pem, device.key_pem,

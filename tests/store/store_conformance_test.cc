@@ -470,6 +470,49 @@ TEST_P(StoreConformanceTest, EnrollmentLinksCountUsesAndExpire) {
   EXPECT_EQ(store_->ListEnrollmentLinks("")->size(), 2u);
 }
 
+TEST_P(StoreConformanceTest, IncompleteEnrollmentReports) {
+  // Served a profile at 100: U1 never sent a TokenUpdate, U2 did (at 150 s), U3 was served again
+  // at 300 (only the latest counts), and one link download without a device.
+  for (auto [at, serial, udid] :
+       {std::tuple{100, "S1", "U1"}, std::tuple{100, "S2", "U2"}, std::tuple{100, "S3", "U3"},
+        std::tuple{300, "S3", "U3"}, std::tuple{100, "", ""}}) {
+    ASSERT_TRUE(
+        store_->RecordEnrollmentEvent({0, at, "profile_served", "ep_a", "dep", serial, udid, "{}"})
+            .ok());
+  }
+  EnrollmentRecord u2;
+  u2.id = "U2";
+  u2.device_id = "U2";
+  u2.type = "Device";
+  u2.topic = "t";
+  u2.push_token_hex = "aa";
+  u2.push_magic = "m";
+  u2.token_updated_at_ms = 150000;
+  ASSERT_TRUE(store_->PutEnrollment(u2).ok());
+  auto stalled = store_->ListStalledEnrollments(200, 10);
+  ASSERT_TRUE(stalled.ok()) << stalled.status().ToString();
+  ASSERT_EQ(stalled->size(), 1u);
+  EXPECT_EQ((*stalled)[0].udid, "U1");
+  EXPECT_EQ(store_->ListStalledEnrollments(400, 10)->size(), 2u) << "U1 and U3's latest";
+  EXPECT_EQ(*store_->CountAnonymousDownloads(200), 1);
+
+  std::vector<DepDeviceRecord> page(3);
+  page[0].serial = "S1";  // fetched a profile: enrolled
+  page[1].serial = "S9";  // assigned, never fetched
+  page[2].serial = "S8";  // no profile
+  for (auto& d : page) d.op_date = 50;
+  page[0].profile_uuid = page[1].profile_uuid = "P";
+  page[0].profile_status = page[1].profile_status = "assigned";
+  page[2].profile_status = "empty";
+  for (auto& d : page) d.updated_at = 60;
+  ASSERT_TRUE(store_->ApplyDepPage("main", page, "c", "sync", 60).ok());
+  auto never = store_->ListUnenrolledDepDevices(100, 10);
+  ASSERT_TRUE(never.ok()) << never.status().ToString();
+  ASSERT_EQ(never->size(), 1u);
+  EXPECT_EQ((*never)[0].serial, "S9");
+  EXPECT_TRUE(store_->ListUnenrolledDepDevices(10, 10)->empty()) << "not yet N hours";
+}
+
 TEST_P(StoreConformanceTest, FailedTransactionChangesNothing) {
   ASSERT_TRUE(store_->CreateApiKey(Key("before", "h-before")).ok());
   Status s = store_->database().Transaction([&]() -> Status {
