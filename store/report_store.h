@@ -30,8 +30,8 @@ class ReportStore {
                                                                         int limit) = 0;
   // Current DEP devices assigned (through the gateway, or at Apple) at or before
   // |assigned_before| that never fetched an enrollment profile from the gateway.
-  virtual Result<std::vector<UnenrolledDepDevice>> ListUnenrolledDepDevices(
-      int64_t assigned_before, int limit) = 0;
+  virtual Result<std::vector<UnenrolledDepDevice>> ListUnenrolledDepDevices(int64_t assigned_before,
+                                                                            int limit) = 0;
   // Profiles handed out through links (no UDID known) at or before |served_before|.
   virtual Result<int64_t> CountAnonymousDownloads(int64_t served_before) = 0;
 };

@@ -15,8 +15,8 @@ void AddReportRoutes(Router& router, store::ReportStore& reports) {
           char* end = nullptr;
           long v = std::strtol(h->c_str(), &end, 10);
           if (h->empty() || *end != '\0' || v < 0 || v > 24 * 365)
-            return respond(ErrorResponse(
-                Status::InvalidArgument("hours must be 0 to 8760", "bad_request")));
+            return respond(
+                ErrorResponse(Status::InvalidArgument("hours must be 0 to 8760", "bad_request")));
           hours = static_cast<int>(v);
         }
         int64_t cutoff = static_cast<int64_t>(std::time(nullptr)) - int64_t{hours} * 3600;
@@ -39,11 +39,10 @@ void AddReportRoutes(Router& router, store::ReportStore& reports) {
                               {"serial", d.serial},
                               {"profile_uuid", d.profile_uuid},
                               {"assigned_at", d.assigned_at}});
-        respond(net::Response::Json(
-            200, {{"hours", hours},
-                  {"profile_served_no_token_update", stalled_json},
-                  {"dep_assigned_never_enrolled", dep_json},
-                  {"link_downloads_not_tied_to_a_device", *anonymous}}));
+        respond(net::Response::Json(200, {{"hours", hours},
+                                          {"profile_served_no_token_update", stalled_json},
+                                          {"dep_assigned_never_enrolled", dep_json},
+                                          {"link_downloads_not_tied_to_a_device", *anonymous}}));
       });
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <ctime>
@@ -366,6 +367,55 @@ TEST_F(EnrollmentProfileAdminTest, DirectLinksInvitationsAndEnrollmentManagers) 
   ASSERT_EQ(managers.size(), 1u);
   EXPECT_EQ(managers[0]["enrollments"], 1000);
   EXPECT_EQ(managers[0]["limit"], 1000);
+}
+
+// device-sim (a separate process, the device's side of the wire) fetches profiles each way.
+std::pair<int, nlohmann::json> DeviceSim(const std::string& args) {
+  std::string cmd = std::string(MDMGW_DEVICE_SIM_PATH) + " " + args + " 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return {-1, nullptr};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int rc = ::pclose(p);
+  return {WEXITSTATUS(rc), nlohmann::json::parse(out, nullptr, false)};
+}
+
+TEST_F(EnrollmentProfileAdminTest, DeviceSimFetchesProfilesLikeADevice) {
+  UploadPushCert();
+  std::string dep = Create({{"name", "DEP"}, {"method", "dep"}});
+  std::string byod = Create({{"name", "BYOD"}, {"method", "ota"}});
+  std::string base = "https://localhost:" + std::to_string(app_->port());
+  auto device = device_ca_.IssueClient("ipad-sim", "ipad-sim");
+  std::string ca = " --ca " + app_->tls_cert_file();
+  auto [rc, dep_json] = DeviceSim("enroll --url " + base + "/enroll/dep/" + dep +
+                                  " --identity-cert " + device.cert_file + " --identity-key " +
+                                  device.key_file + " --udid SIM-UDID-1 --serial SIMSERIAL01" + ca);
+  EXPECT_EQ(rc, 0) << dep_json.dump();
+  EXPECT_EQ(dep_json["status"], 200);
+  EXPECT_EQ(dep_json["signature_ok"], true);
+  EXPECT_EQ(dep_json["topic"], kTopic);
+  EXPECT_EQ(dep_json["server_url"], base + "/mdm/connect");
+  EXPECT_EQ(dep_json["identity"], "pkcs12");
+  EXPECT_EQ(dep_json["payloads"].back(), "com.apple.mdm");
+
+  auto stranger = ca_.IssueClient("stranger-sim", "stranger");
+  auto [bad_rc, bad_json] = DeviceSim(
+      "enroll --url " + base + "/enroll/dep/" + dep + " --identity-cert " + stranger.cert_file +
+      " --identity-key " + stranger.key_file + " --udid X --serial Y" + ca);
+  EXPECT_EQ(bad_rc, 1);
+  EXPECT_EQ(bad_json["status"], 403);
+
+  auto invite = Call("POST", "/api/v1/enrollment-profiles/" + byod + "/invitations",
+                     R"({"user":"carol@example.com"})");
+  std::string url = nlohmann::json::parse(invite.body)["url"];
+  auto [ota_rc, ota_json] = DeviceSim("fetch --url '" + url + "'" + ca);
+  EXPECT_EQ(ota_rc, 0) << ota_json.dump();
+  EXPECT_EQ(ota_json["identity"], "pkcs12");
+  auto [again_rc, again_json] = DeviceSim("fetch --url '" + url + "'" + ca);
+  EXPECT_EQ(again_rc, 1);
+  EXPECT_EQ(again_json["status"], 410) << "an invitation works once";
 }
 
 }  // namespace
