@@ -94,7 +94,6 @@ Result<std::unique_ptr<EnrollmentCa>> EnrollmentCa::LoadOrCreate(store::ProfileS
   if (!ca->key_ || !ca->cert_) return Status::DataLoss("the stored enrollment CA is unreadable");
   ca->cert_pem_ = stored->cert_pem;
   ca->spare_keys_ = spare_keys;
-  if (spare_keys > 0) ca->filler_ = std::thread([p = ca.get()] { p->FillLoop(); });
   return ca;
 }
 
@@ -124,6 +123,11 @@ void EnrollmentCa::FillLoop() {
 crypto::EvpPkeyPtr EnrollmentCa::TakeKey() {
   {
     std::lock_guard lock(mu_);
+    // The pool starts with the first identity issued: an instance that never enrolls a device
+    // with a pkcs12 profile never spends CPU on keys.
+    if (spare_keys_ > 0 && !filler_.joinable() && !stopping_) {
+      filler_ = std::thread([this] { FillLoop(); });
+    }
     if (!spare_.empty()) {
       crypto::EvpPkeyPtr key = std::move(spare_.front());
       spare_.pop_front();

@@ -4,8 +4,9 @@
 // gets a fresh device identity — an RSA-2048 key (what every Apple OS takes in a PKCS#12 payload)
 // and a client certificate from this CA — packed as PKCS#12 with a random password (legacy
 // SHA1/3DES PBE and a SHA-1 MAC, the encoding Apple's profile installer reads on every OS).
-// RSA keys are generated ahead on a background thread, so a burst of enrollments does not wait
-// ~50 ms per key. The CA certificate is what device mTLS and Mdm-Signature trust (issue 6).
+// After the first identity, RSA keys are generated ahead on a background thread, so a burst of
+// enrollments does not wait ~50 ms per key. The CA certificate is what device mTLS and
+// Mdm-Signature trust (issue 6).
 //
 // Thread-safety: thread-safe.
 #pragma once
