@@ -22,6 +22,7 @@
 #include "configurator/enrollment_ca.h"
 #include "configurator/profile_signer.h"
 #include "store/store.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_pki.h"
 
 namespace mdmgw::configurator {
@@ -268,15 +269,10 @@ TEST(MobileconfigTest, NoPushCertificateNoProfile) {
   EXPECT_EQ(t.status().reason(), "no_push_certificate");
 }
 
+// The command's stdout when it succeeds, else "exit N: " and its stdout.
 std::string Shell(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  return rc == 0 ? out : "exit " + std::to_string(rc) + ": " + out;
+  auto r = testing::RunCommand(cmd);
+  return r.exit_status == 0 ? r.out : "exit " + std::to_string(r.exit_status) + ": " + r.out;
 }
 
 TEST(MobileconfigTest, SignedProfileVerifiesWithOpensslAndParsesWithPlistlib) {

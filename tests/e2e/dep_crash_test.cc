@@ -33,12 +33,11 @@ class DepCrashTest : public ::testing::Test {
     // The admin key, made by the CLI the way an operator makes it (last line of stdout).
     std::string cmd = std::string(MDMGW_GATEWAY_PATH) + " apikey create --name admin --data-dir " +
                       data_dir_ + " 2>/dev/null";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    char line[512];
-    while (std::fgets(line, sizeof line, p) != nullptr) key_ = line;
-    ASSERT_EQ(::pclose(p), 0);
-    while (!key_.empty() && (key_.back() == '\n' || key_.back() == '\r')) key_.pop_back();
+    auto created = RunCommand(cmd);
+    ASSERT_EQ(created.exit_status, 0);
+    std::string out = created.out;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    key_ = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
     ASSERT_EQ(key_.rfind("mdmgw_", 0), 0u) << key_;
   }
 

@@ -14,6 +14,7 @@
 #include "common/encoding.h"
 #include "gateway/gateway_app.h"
 #include "store/store.h"
+#include "tests/support/child_process.h"
 #include "tests/support/machine_info.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
@@ -142,13 +143,9 @@ TEST_F(EnrollmentProfileAdminTest, SignedExportsNeedThePushCertificate) {
   // Signed by the gateway's generated (self-signed) server certificate.
   std::string cmd = "openssl cms -verify -inform DER -in " + path + " -CAfile " +
                     app_->tls_cert_file() + " -purpose any 2>/dev/null";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string xml;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) xml.append(buf, n);
-  EXPECT_EQ(::pclose(p), 0) << "signature verifies";
+  auto verified = mdmgw::testing::RunCommand(cmd);
+  EXPECT_EQ(verified.exit_status, 0) << "signature verifies";
+  const std::string& xml = verified.out;
   EXPECT_NE(xml.find(kTopic), std::string::npos);
   EXPECT_NE(xml.find("<string>hunter2</string>"), std::string::npos) << "the device needs it";
   EXPECT_NE(xml.find("/mdm/checkin</string>"), std::string::npos);
@@ -273,13 +270,9 @@ TEST_F(EnrollmentProfileAdminTest, SetupAssistantGetsTheSignedProfileForSignedMa
       "python3 -c \"import zipfile; z=zipfile.ZipFile('" + zip_file +
       "'); print(sorted(z.namelist())); print(z.read('serials.csv').decode(), end=''); "
       "print(z.read('enrollment-url.txt').decode(), end='')\"";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string listing;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) listing.append(buf, n);
-  EXPECT_EQ(::pclose(p), 0);
+  auto read_back = mdmgw::testing::RunCommand(cmd);
+  EXPECT_EQ(read_back.exit_status, 0);
+  const std::string& listing = read_back.out;
   EXPECT_EQ(listing,
             "['README.txt', 'anchor-1.cer', 'enrollment-url.txt', 'serials.csv']\n"
             "C02ABC123456,cart 2\nDMQXK1Y2Z3W4,cart 1\n"
@@ -371,15 +364,9 @@ TEST_F(EnrollmentProfileAdminTest, DirectLinksInvitationsAndEnrollmentManagers) 
 
 // device-sim (a separate process, the device's side of the wire) fetches profiles each way.
 std::pair<int, nlohmann::json> DeviceSim(const std::string& args) {
-  std::string cmd = std::string(MDMGW_DEVICE_SIM_PATH) + " " + args + " 2>/dev/null";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, nullptr};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  return {WEXITSTATUS(rc), nlohmann::json::parse(out, nullptr, false)};
+  auto r =
+      mdmgw::testing::RunCommand(std::string(MDMGW_DEVICE_SIM_PATH) + " " + args + " 2>/dev/null");
+  return {r.exit_status, nlohmann::json::parse(r.out, nullptr, false)};
 }
 
 TEST_F(EnrollmentProfileAdminTest, DeviceSimFetchesProfilesLikeADevice) {

@@ -8,7 +8,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+
 #include <unistd.h>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -120,6 +122,18 @@ uint16_t FreeTcpPort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int rc = ::pclose(p);
+  r.exit_status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return r;
 }
 
 }  // namespace mdmgw::testing

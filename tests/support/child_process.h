@@ -47,6 +47,13 @@ struct DepSimProcess {
   uint16_t port = 0;
 };
 
+// Runs |command| with /bin/sh; its stdout and exit status (-1 when it could not run).
+struct CommandResult {
+  int exit_status = -1;
+  std::string out;
+};
+CommandResult RunCommand(const std::string& command);
+
 // A TCP port that was free a moment ago (bind to 0, read, close).
 uint16_t FreeTcpPort();
 
