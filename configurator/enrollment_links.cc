@@ -5,24 +5,13 @@
 #include "common/crypto/digest.h"
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/random.h"
 
 namespace mdmgw::configurator {
 namespace {
 
-DeviceAnswer Error(int status, const std::string& code, const std::string& message) {
-  return {status, "application/json",
-          nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump()};
-}
-
 std::string TokenHash(const std::string& token) { return HexEncode(crypto::Sha256(token)); }
-
-bool ValidManagerName(const std::string& n) {
-  return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-' || c == '@';
-  });
-}
 
 Status WrongMethod(const EnrollmentProfile& p, const char* wanted) {
   return Status::FailedPrecondition(std::string("this needs a ") + wanted + " profile; \"" +
@@ -99,7 +88,7 @@ Result<CreatedLink> EnrollmentLinks::CreateInvitation(const std::string& profile
 
 Result<CreatedLink> EnrollmentLinks::CreateDemManager(const std::string& manager,
                                                       const std::string& profile) {
-  if (!ValidManagerName(manager)) {
+  if (!IsPlainName(manager, "@")) {
     return Status::InvalidArgument("manager names are 1-64 of A-Z a-z 0-9 . _ - @", "bad_name");
   }
   auto p = profiles_.Get(profile);
@@ -122,17 +111,15 @@ Result<std::vector<store::EnrollmentLinkRecord>> EnrollmentLinks::List(const std
 
 DeviceAnswer EnrollmentLinks::Redeem(const std::string& kind, const std::string& name,
                                      const std::string& token, const std::string& remote_address) {
-  if (token.empty()) return Error(403, "no_token", "this link needs its token");
-  // Look before counting a use: the URL's profile or manager must be the token's.
-  auto links = store_.ListEnrollmentLinks(kind);
-  if (!links.ok()) return Error(500, "store", "internal error; see the gateway log");
+  if (token.empty()) return DeviceError(403, "no_token", "this link needs its token");
+  // Look before counting a use: the URL's kind and profile (or manager) must be the token's.
   std::string hash = TokenHash(token);
-  auto it = std::find_if(links->begin(), links->end(), [&](const store::EnrollmentLinkRecord& l) {
-    return l.token_hash == hash;
-  });
-  bool matches =
-      it != links->end() && (kind == "dem" ? it->subject == name : it->profile_id == name);
-  if (!matches) return Error(403, "bad_token", "this link is not valid");
+  auto link = store_.GetEnrollmentLink(hash);
+  if (!link.ok() && !link.status().IsNotFound())
+    return DeviceError(500, "store", "internal error; see the gateway log");
+  bool matches = link.ok() && link->kind == kind &&
+                 (kind == "dem" ? link->subject == name : link->profile_id == name);
+  if (!matches) return DeviceError(403, "bad_token", "this link is not valid");
   auto used = store_.UseEnrollmentLink(hash, clock_.NowUnixSeconds());
   if (!used.ok()) {
     // Gone: an expired, used or revoked link will not work again; say so plainly.
@@ -140,14 +127,15 @@ DeviceAnswer EnrollmentLinks::Redeem(const std::string& kind, const std::string&
     std::string message = reason == "link_used_up" && kind == "dem"
                               ? "this device enrollment manager has enrolled its 1,000 devices"
                               : used.status().message();
-    return Error(reason == "link_used_up" && kind == "dem" ? 403 : 410, reason, message);
+    return DeviceError(reason == "link_used_up" && kind == "dem" ? 403 : 410, reason, message);
   }
   auto profile = profiles_.Get(used->profile_id);
-  if (!profile.ok()) return Error(404, "unknown_profile", "the link's profile no longer exists");
-  auto signed_profile = profiles_.SignedProfile(profile->id);
+  if (!profile.ok())
+    return DeviceError(404, "unknown_profile", "the link's profile no longer exists");
+  auto signed_profile = profiles_.SignedProfile(*profile);
   if (!signed_profile.ok()) {
     int status = signed_profile.status().code() == StatusCode::kFailedPrecondition ? 503 : 500;
-    return Error(status, signed_profile.status().reason(), signed_profile.status().message());
+    return DeviceError(status, signed_profile.status().reason(), signed_profile.status().message());
   }
   store::EnrollmentEventRecord event;
   event.at = clock_.NowUnixSeconds();
@@ -159,7 +147,7 @@ DeviceAnswer EnrollmentLinks::Redeem(const std::string& kind, const std::string&
   if (kind == "dem") detail["manager"] = used->subject;
   event.detail = detail.dump();
   if (Status s = store_.RecordEnrollmentEvent(event); !s.ok()) {
-    return Error(500, "store", "internal error; see the gateway log");
+    return DeviceError(500, "store", "internal error; see the gateway log");
   }
   log::Info("enroll: profile served by link",
             {{"profile", profile->id}, {"link", kind}, {"uses", used->uses}});

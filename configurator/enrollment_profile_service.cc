@@ -18,19 +18,22 @@ std::string Pem(const std::string& der) {
 }  // namespace
 
 EnrollmentProfileService::EnrollmentProfileService(store::ProfileStore& profiles,
-                                                   store::PushCertStore& push_certs,
                                                    const SecretBox& box,
                                                    const ProfileSigner& signer, EnrollmentCa* ca,
                                                    std::vector<std::string> anchor_certs_der,
                                                    std::string public_url, Clock& clock)
     : profiles_(profiles),
-      push_certs_(push_certs),
       box_(box),
       signer_(signer),
       ca_(ca),
       anchors_(std::move(anchor_certs_der)),
       clock_(clock) {
   SetPublicUrl(std::move(public_url));
+}
+
+void EnrollmentProfileService::SetPushTopic(std::string topic) {
+  std::lock_guard lock(mu_);
+  push_topic_ = std::move(topic);
 }
 
 void EnrollmentProfileService::SetPublicUrl(std::string public_url) {
@@ -111,12 +114,10 @@ std::string EnrollmentProfileService::EnrollmentUrl(const EnrollmentProfile& p) 
 
 Result<std::shared_ptr<const MobileconfigTemplate>> EnrollmentProfileService::TemplateFor(
     const EnrollmentProfile& p) {
-  auto cert = push_certs_.GetPushCert();
-  if (!cert.ok() && !cert.status().IsNotFound()) return cert.status();
-  std::string topic = cert.ok() ? cert->topic : "";
-  std::string base;
+  std::string topic, base;
   {
     std::lock_guard lock(mu_);
+    topic = push_topic_;
     base = public_url_;
     auto it = cache_.find(p.id);
     if (it != cache_.end() && it->second.updated_at == p.updated_at && it->second.topic == topic &&
@@ -144,15 +145,20 @@ Result<std::string> EnrollmentProfileService::ProfileXml(const std::string& id_o
                                                          const std::string& device) {
   auto p = Get(id_or_name);
   if (!p.ok()) return p.status();
-  auto tmpl = TemplateFor(*p);
+  return ProfileXml(*p, device);
+}
+
+Result<std::string> EnrollmentProfileService::ProfileXml(const EnrollmentProfile& p,
+                                                         const std::string& device) {
+  auto tmpl = TemplateFor(p);
   if (!tmpl.ok()) return tmpl.status();
   if (!(*tmpl)->needs_identity()) return (*tmpl)->Render();
   if (ca_ == nullptr) {
     return Status::FailedPrecondition("no enrollment CA: pkcs12 identities are unavailable",
                                       "no_enrollment_ca");
   }
-  std::string cn = !p->identity.subject_cn.empty() ? p->identity.subject_cn
-                   : !device.empty()               ? device
+  std::string cn = !p.identity.subject_cn.empty() ? p.identity.subject_cn
+                   : !device.empty()              ? device
                                      : "mdm-gateway device " + HexEncode(RandomBytes(6));
   auto identity = ca_->Issue(cn);
   if (!identity.ok()) return identity.status();
@@ -162,7 +168,14 @@ Result<std::string> EnrollmentProfileService::ProfileXml(const std::string& id_o
 
 Result<std::string> EnrollmentProfileService::SignedProfile(const std::string& id_or_name,
                                                             const std::string& device) {
-  auto xml = ProfileXml(id_or_name, device);
+  auto p = Get(id_or_name);
+  if (!p.ok()) return p.status();
+  return SignedProfile(*p, device);
+}
+
+Result<std::string> EnrollmentProfileService::SignedProfile(const EnrollmentProfile& p,
+                                                            const std::string& device) {
+  auto xml = ProfileXml(p, device);
   if (!xml.ok()) return xml.status();
   return signer_.Sign(*xml);
 }

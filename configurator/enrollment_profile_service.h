@@ -1,6 +1,6 @@
 // EnrollmentProfileService: the admin's enrollment profiles (create, update, list, delete over
 // the ProfileStore, with the method table enforced), and their signed .mobileconfig: built from
-// the profile, the stored push certificate's topic and the gateway's URLs, cached per profile
+// the profile, the push certificate's topic and the gateway's URLs, cached per profile
 // version, given fresh PayloadUUIDs and signed per request. Also the Apple Configurator exports.
 //
 // Thread-safety: thread-safe.
@@ -22,7 +22,6 @@
 #include "configurator/profile_signer.h"
 #include "configurator/serial_import.h"
 #include "store/profile_store.h"
-#include "store/push_cert_store.h"
 
 namespace mdmgw::configurator {
 
@@ -31,8 +30,8 @@ class EnrollmentProfileService {
   // |anchor_certs_der|: the certificates a device must trust for the gateway's TLS (put in every
   // profile and in the usb-sa export); empty when the server certificate chains to a public CA.
   // |ca| (may be null: then pkcs12 profiles cannot be built) issues pkcs12 identities.
-  EnrollmentProfileService(store::ProfileStore& profiles, store::PushCertStore& push_certs,
-                           const SecretBox& box, const ProfileSigner& signer, EnrollmentCa* ca,
+  EnrollmentProfileService(store::ProfileStore& profiles, const SecretBox& box,
+                           const ProfileSigner& signer, EnrollmentCa* ca,
                            std::vector<std::string> anchor_certs_der, std::string public_url,
                            Clock& clock = Clock::System());
 
@@ -45,8 +44,11 @@ class EnrollmentProfileService {
   // The signed .mobileconfig (DER CMS SignedData) for a profile. |device| (e.g. the UDID from
   // MachineInfo) names a pkcs12 identity's certificate when known.
   Result<std::string> SignedProfile(const std::string& id_or_name, const std::string& device = "");
+  // The same for a profile already read (the device routes read it to check its method).
+  Result<std::string> SignedProfile(const EnrollmentProfile& p, const std::string& device = "");
   // The unsigned XML a signed profile carries (tests, previews).
   Result<std::string> ProfileXml(const std::string& id_or_name, const std::string& device = "");
+  Result<std::string> ProfileXml(const EnrollmentProfile& p, const std::string& device = "");
   // The URL Setup Assistant POSTs MachineInfo to for this profile (dep and usb-sa).
   std::string EnrollmentUrl(const EnrollmentProfile& p) const;
   // Apple Configurator "usb-sa" export: the Profile URL to enter in Configurator's Servers
@@ -61,6 +63,9 @@ class EnrollmentProfileService {
   Result<std::vector<std::pair<std::string, std::string>>> Serials(const std::string& id_or_name);
 
   void SetPublicUrl(std::string public_url);
+  // The stored push certificate's topic ("" when none): set at start and by the push certificate
+  // service on every upload or removal, so building a profile reads no certificate.
+  void SetPushTopic(std::string topic);
   const std::vector<std::string>& anchor_certs_der() const { return anchors_; }
 
  private:
@@ -68,7 +73,6 @@ class EnrollmentProfileService {
   Status CheckGroupsExist(const EnrollmentProfile& p);
 
   store::ProfileStore& profiles_;
-  store::PushCertStore& push_certs_;
   const SecretBox& box_;
   const ProfileSigner& signer_;
   EnrollmentCa* ca_;
@@ -76,6 +80,7 @@ class EnrollmentProfileService {
   Clock& clock_;
   mutable std::mutex mu_;
   std::string public_url_;  // GUARDED_BY(mu_)
+  std::string push_topic_;  // GUARDED_BY(mu_)
   struct Cached {
     int64_t updated_at = 0;
     std::string topic;

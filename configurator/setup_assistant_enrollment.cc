@@ -7,11 +7,6 @@
 namespace mdmgw::configurator {
 namespace {
 
-DeviceAnswer Error(int status, const std::string& code, const std::string& message) {
-  return {status, "application/json",
-          nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump()};
-}
-
 int HttpFor(const Status& s) {
   switch (s.code()) {
     case StatusCode::kNotFound:
@@ -29,6 +24,11 @@ int HttpFor(const Status& s) {
 
 }  // namespace
 
+DeviceAnswer DeviceError(int status, const std::string& code, const std::string& message) {
+  return {status, "application/json",
+          nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump()};
+}
+
 SetupAssistantEnrollment::SetupAssistantEnrollment(EnrollmentProfileService& profiles,
                                                    const MachineInfoVerifier& verifier,
                                                    store::ProfileStore& store, Clock& clock)
@@ -41,22 +41,22 @@ DeviceAnswer SetupAssistantEnrollment::Enroll(const std::string& profile_ref, st
     log::Warn(
         "enroll: MachineInfo refused",
         {{"profile", profile_ref}, {"remote", remote_address}, {"why", info.status().message()}});
-    return Error(HttpFor(info.status()), info.status().reason(), info.status().message());
+    return DeviceError(HttpFor(info.status()), info.status().reason(), info.status().message());
   }
   auto profile = profiles_.Get(profile_ref);
-  if (!profile.ok()) return Error(404, "unknown_profile", "no such enrollment profile");
+  if (!profile.ok()) return DeviceError(404, "unknown_profile", "no such enrollment profile");
   if (profile->method != EnrollmentMethod::kDep && profile->method != EnrollmentMethod::kUsbSa) {
-    return Error(404, "unknown_profile",
-                 "this profile is not enrolled through Setup Assistant (dep or usb-sa)");
+    return DeviceError(404, "unknown_profile",
+                       "this profile is not enrolled through Setup Assistant (dep or usb-sa)");
   }
   if (profile->method == EnrollmentMethod::kUsbSa) {
     auto listed = store_.HasProfileSerial(profile->id, info->serial);
-    if (!listed.ok()) return Error(500, "store", "internal error; see the gateway log");
+    if (!listed.ok()) return DeviceError(500, "store", "internal error; see the gateway log");
     if (!*listed) {
       log::Warn("enroll: usb-sa device not on the profile's serial list",
                 {{"profile", profile->id}, {"serial", info->serial}});
-      return Error(403, "serial_not_imported",
-                   "this device's serial number is not on the profile's imported list");
+      return DeviceError(403, "serial_not_imported",
+                         "this device's serial number is not on the profile's imported list");
     }
   }
   if (!profile->min_os_version.empty() && !info->os_version.empty() &&
@@ -74,8 +74,8 @@ DeviceAnswer SetupAssistantEnrollment::Enroll(const std::string& profile_ref, st
   if (!signed_profile.ok()) {
     log::Error("enroll: profile not built",
                {{"profile", profile->id}, {"error", signed_profile.status().ToString()}});
-    DeviceAnswer a = Error(HttpFor(signed_profile.status()), signed_profile.status().reason(),
-                           signed_profile.status().message());
+    DeviceAnswer a = DeviceError(HttpFor(signed_profile.status()), signed_profile.status().reason(),
+                                 signed_profile.status().message());
     return a;
   }
   store::EnrollmentEventRecord event;
@@ -93,7 +93,7 @@ DeviceAnswer SetupAssistantEnrollment::Enroll(const std::string& profile_ref, st
           .dump();
   if (Status s = store_.RecordEnrollmentEvent(event); !s.ok()) {
     log::Error("enroll: event not recorded", {{"error", s.ToString()}});
-    return Error(500, "store", "internal error; see the gateway log");
+    return DeviceError(500, "store", "internal error; see the gateway log");
   }
   log::Info("enroll: profile served", {{"profile", profile->id},
                                        {"method", event.method},

@@ -25,6 +25,9 @@ struct DeviceAnswer {
   std::string body;
 };
 
+// The JSON error answer {"error": {"code", "message"}} with |status|.
+DeviceAnswer DeviceError(int status, const std::string& code, const std::string& message);
+
 class SetupAssistantEnrollment {
  public:
   SetupAssistantEnrollment(EnrollmentProfileService& profiles, const MachineInfoVerifier& verifier,

@@ -25,9 +25,6 @@ std::vector<std::string> ChunkAt(const std::vector<std::string>& serials, size_t
 
 Status CheckSerialList(const std::vector<std::string>& serials) {
   if (serials.empty()) return Status::InvalidArgument("give at least one serial", "bad_request");
-  if (serials.size() > DepAssigner::kMaxSerialsPerRequest) {
-    return Status::InvalidArgument("at most 50000 serials per request", "too_many_serials");
-  }
   for (const auto& s : serials) {
     // Lengths vary (10, 12, more later): only emptiness and control bytes are refused.
     if (s.empty() || s.size() > 64 || std::any_of(s.begin(), s.end(), [](char c) {
@@ -39,6 +36,13 @@ Status CheckSerialList(const std::vector<std::string>& serials) {
 }
 
 }  // namespace
+
+Status DepAssigner::CheckRequestSize(const std::vector<std::string>& serials) {
+  if (serials.size() > kMaxSerialsPerRequest) {
+    return Status::InvalidArgument("at most 50000 serials per request", "too_many_serials");
+  }
+  return Status::Ok();
+}
 
 nlohmann::json DepAssignOutcome::ToJson(bool with_devices) const {
   nlohmann::json j = {{"server", server},     {"action", action},
@@ -70,9 +74,12 @@ std::mutex& DepAssigner::ServerMutex(const std::string& server) {
   return *m;
 }
 
-void DepAssigner::Count(const std::string& server, const std::string& result, int64_t n) {
-  if (assignments_ != nullptr && n > 0) {
-    assignments_->WithLabels({server, result}).Inc(static_cast<double>(n));
+void DepAssigner::CountOutcome(const DepAssignOutcome& out) {
+  if (assignments_ == nullptr) return;
+  for (auto [result, n] :
+       {std::pair{"success", out.success}, std::pair{"not_accessible", out.not_accessible},
+        std::pair{"failed", out.failed}, std::pair{"throttled", out.throttled}}) {
+    if (n > 0) assignments_->WithLabels({out.server, result}).Inc(static_cast<double>(n));
   }
 }
 
@@ -130,6 +137,7 @@ bool DepAssigner::AssignChunk(DepClient& client, const std::string& profile_uuid
 
 Result<DepAssignOutcome> DepAssigner::Assign(const std::string& server, const std::string& profile,
                                              const std::vector<std::string>& serials) {
+  MDMGW_RETURN_IF_ERROR(CheckRequestSize(serials));
   auto record = store_.GetDepProfile(server, profile);
   if (!record.ok()) return record.status();
   return AssignUuid(server, profile, record->profile_uuid, serials);
@@ -156,10 +164,7 @@ Result<DepAssignOutcome> DepAssigner::AssignUuid(const std::string& server,
       break;
     }
   }
-  Count(server, "success", out.success);
-  Count(server, "not_accessible", out.not_accessible);
-  Count(server, "failed", out.failed);
-  Count(server, "throttled", out.throttled);
+  CountOutcome(out);
   return out;
 }
 
@@ -238,10 +243,7 @@ Result<DepAssignOutcome> DepAssigner::AutoAssign(const std::string& server) {
       out.devices.clear();  // counts only: an auto run may touch 100k serials
     }
   }
-  Count(server, "success", out.success);
-  Count(server, "not_accessible", out.not_accessible);
-  Count(server, "failed", out.failed);
-  Count(server, "throttled", out.throttled);
+  CountOutcome(out);
   if (out.calls > 0) {
     nlohmann::json summary = out.ToJson(false);
     if (out.ok && out.throttled == 0) {
@@ -258,6 +260,7 @@ Result<DepAssignOutcome> DepAssigner::RunSerialAction(const std::string& server,
                                                       const std::vector<std::string>& serials,
                                                       const SerialCall& call,
                                                       const std::string& record_success_as) {
+  MDMGW_RETURN_IF_ERROR(CheckRequestSize(serials));
   MDMGW_RETURN_IF_ERROR(CheckSerialList(serials));
   auto lease = clients_.For(server);
   if (!lease.ok()) return lease.status();

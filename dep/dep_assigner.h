@@ -48,8 +48,11 @@ struct DepAssignOutcome {
 class DepAssigner {
  public:
   static constexpr int64_t kDefaultRetrySeconds = 24 * 3600;
-  // Serials a manual call may name (each call to Apple takes 1000 of them).
+  // Serials an admin's request may name (each call to Apple takes 1000 of them).
   static constexpr size_t kMaxSerialsPerRequest = 50000;
+  // too_many_serials above kMaxSerialsPerRequest (Assign, Remove and Disown check it; AssignUuid,
+  // which the gateway's own moves use, does not).
+  static Status CheckRequestSize(const std::vector<std::string>& serials);
 
   // |registry| (optional) gets mdmgw_dep_assignments_total{server,result}.
   DepAssigner(store::DepStore& store, DepClients& clients, Clock& clock = Clock::System(),
@@ -86,7 +89,7 @@ class DepAssigner {
                                            const std::vector<std::string>& serials,
                                            const SerialCall& call,
                                            const std::string& record_success_as);
-  void Count(const std::string& server, const std::string& result, int64_t n);
+  void CountOutcome(const DepAssignOutcome& out);
   std::mutex& ServerMutex(const std::string& server);
 
   store::DepStore& store_;

@@ -9,6 +9,7 @@
 // Thread-safety: one DepClient per server; calls are serialised internally.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -89,9 +90,11 @@ class DepClient {
   Clock& clock_;
   std::mutex mu_;
   std::string session_;  // GUARDED_BY(mu_)
-  int64_t retry_after_seconds_ = 0;
-  int last_http_status_ = 0;
-  int sessions_started_ = 0;
+  // Read after a call by the thread that made it; atomic because the syncer and the assigner
+  // share one client per server.
+  std::atomic<int64_t> retry_after_seconds_{0};
+  std::atomic<int> last_http_status_{0};
+  std::atomic<int> sessions_started_{0};
 };
 
 }  // namespace mdmgw::dep

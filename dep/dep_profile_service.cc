@@ -3,19 +3,10 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/names.h"
 #include "dep/dep_profile.h"
 
 namespace mdmgw::dep {
-namespace {
-
-bool ValidName(const std::string& name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-}
-
-}  // namespace
 
 DepProfileService::DepProfileService(store::DepStore& store, DepClients& clients,
                                      DepAssigner& assigner, std::string public_url,
@@ -44,7 +35,7 @@ Result<DepProfileDefineResult> DepProfileService::Define(const std::string& serv
                                                          const std::string& name,
                                                          const nlohmann::json& request,
                                                          const std::string& enrollment_profile) {
-  if (!ValidName(name)) {
+  if (!IsPlainName(name)) {
     return Status::InvalidArgument("profile names are 1-64 characters of A-Z a-z 0-9 . _ -",
                                    "bad_name");
   }
@@ -68,6 +59,7 @@ Result<DepProfileDefineResult> DepProfileService::Define(const std::string& serv
   defaults.anchor_certs = anchor_certs_;
   auto built = BuildDepProfile(apple_fields, defaults);
   if (!built.ok()) return built.status();
+  MDMGW_RETURN_IF_ERROR(DepAssigner::CheckRequestSize(built->devices));
   auto lease = clients_.For(server);
   if (!lease.ok()) return lease.status();
   // Devices are assigned after the profile is stored, so their records name a known profile.
@@ -108,36 +100,12 @@ Result<DepProfileDefineResult> DepProfileService::Define(const std::string& serv
       moving.insert(moving.end(), page->begin(), page->end());
     }
     if (!moving.empty()) {
-      DepAssignOutcome total;
-      for (size_t i = 0; i < moving.size(); i += DepAssigner::kMaxSerialsPerRequest) {
-        size_t end = std::min(moving.size(), i + DepAssigner::kMaxSerialsPerRequest);
-        auto moved = assigner_.AssignUuid(
-            server, name, out.record.profile_uuid,
-            std::vector<std::string>(moving.begin() + static_cast<ptrdiff_t>(i),
-                                     moving.begin() + static_cast<ptrdiff_t>(end)));
-        if (!moved.ok()) return moved.status().WithContext("profile defined; moving its devices");
-        moved->devices.clear();
-        total.success += moved->success;
-        total.failed += moved->failed;
-        total.throttled += moved->throttled;
-        total.not_accessible += moved->not_accessible;
-        total.not_sent += moved->not_sent;
-        total.calls += moved->calls;
-        total.server = moved->server;
-        total.action = moved->action;
-        total.profile = moved->profile;
-        total.profile_uuid = moved->profile_uuid;
-        if (!moved->ok || moved->throttled > 0) {
-          // Throttled or refused: the rest keeps the old profile until the admin redefines or
-          // assigns again; say so rather than hammering Apple.
-          total.ok = moved->ok;
-          total.error_code = moved->error_code;
-          total.error = moved->error;
-          total.not_sent += static_cast<int64_t>(moving.size() - end);
-          break;
-        }
-      }
-      out.reassigned = std::move(total);
+      // The assigner sends 1,000 per call and stops at a THROTTLED answer: the rest keeps the
+      // old profile until the admin redefines or assigns again (`not_sent` says how many).
+      auto moved = assigner_.AssignUuid(server, name, out.record.profile_uuid, moving);
+      if (!moved.ok()) return moved.status().WithContext("profile defined; moving its devices");
+      moved->devices.clear();
+      out.reassigned = std::move(moved).value();
     }
   }
   if (!built->devices.empty()) {

@@ -1,5 +1,7 @@
 #include "dep/dep_server_service.h"
 
+#include "common/names.h"
+
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -13,12 +15,7 @@ std::string KeyAad(const std::string& name) { return "dep.key:" + name; }
 std::string TokenAad(const std::string& name) { return "dep.token:" + name; }
 
 Status CheckName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 64;
-  for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '.' || c == '_' || c == '-');
-  }
-  if (!ok) {
+  if (!IsPlainName(name)) {
     return Status::InvalidArgument("a DEP server name is 1 to 64 of A-Z a-z 0-9 . _ -", "bad_name");
   }
   return Status::Ok();

@@ -202,9 +202,15 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   if (!ca.ok()) return ca.status().WithContext("enrollment CA");
   app->enrollment_ca_ = std::move(ca).value();
   app->enrollment_profiles_ = std::make_unique<configurator::EnrollmentProfileService>(
-      app->store_->profiles(), app->store_->push_certs(), *app->secret_box_, *app->profile_signer_,
-      app->enrollment_ca_.get(), SelfSignedAnchorDer(app->tls_cert_file_),
-      config.server.public_url);
+      app->store_->profiles(), *app->secret_box_, *app->profile_signer_, app->enrollment_ca_.get(),
+      SelfSignedAnchorDer(app->tls_cert_file_), config.server.public_url);
+  if (auto cert = app->store_->push_certs().GetPushCert(); cert.ok()) {
+    app->enrollment_profiles_->SetPushTopic(cert->topic);
+  }
+  configurator::EnrollmentProfileService* enrollment = app->enrollment_profiles_.get();
+  app->push_certs_->AddChangeListener([enrollment](const apns::PushCertificate* cert) {
+    enrollment->SetPushTopic(cert != nullptr ? cert->topic : "");
+  });
   app->enrollment_links_ = std::make_unique<configurator::EnrollmentLinks>(
       *app->enrollment_profiles_, app->store_->profiles());
   app->enrollment_links_->SetPublicUrl(config.server.public_url);

@@ -50,6 +50,10 @@ std::optional<std::string_view> Request::PathParam(std::string_view name) const 
   return std::nullopt;
 }
 
+std::string Request::DecodedPathParam(std::string_view name) const {
+  return PercentDecode(PathParam(name).value_or(""), false).value_or("");
+}
+
 std::optional<std::string> Request::QueryParam(std::string_view name) const {
   std::string_view q(query);
   while (!q.empty()) {

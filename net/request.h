@@ -57,6 +57,8 @@ struct Request {
   std::string route;
 
   std::optional<std::string_view> PathParam(std::string_view name) const;
+  // PathParam percent-decoded; "" when absent or badly escaped (no route takes an empty one).
+  std::string DecodedPathParam(std::string_view name) const;
   // Decoded value of query parameter |name| (application/x-www-form-urlencoded rules).
   std::optional<std::string> QueryParam(std::string_view name) const;
 };

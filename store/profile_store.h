@@ -98,6 +98,8 @@ class ProfileStore {
   virtual Status PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& record) = 0;
 
   virtual Status CreateEnrollmentLink(const EnrollmentLinkRecord& record) = 0;
+  // NotFound for an unknown token.
+  virtual Result<EnrollmentLinkRecord> GetEnrollmentLink(const std::string& token_hash) = 0;
   // Counts one use of the link when it is live at |now| (not revoked, not expired, uses left)
   // and returns it as it is after the use; NotFound for an unknown token, FailedPrecondition
   // (reason "link_expired", "link_used_up", "link_revoked") otherwise — nothing counted then.

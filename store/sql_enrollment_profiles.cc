@@ -231,15 +231,21 @@ Status Store::CreateEnrollmentLink(const EnrollmentLinkRecord& r) {
       .status();
 }
 
+Result<EnrollmentLinkRecord> Store::GetEnrollmentLink(const std::string& token_hash) {
+  auto rows = db_->Query(
+      "SELECT " + std::string(kLinkColumns) + " FROM enrollment_links WHERE token_hash = $1",
+      {token_hash});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::NotFound("unknown enrollment link", "unknown_link");
+  return LinkFromRow(rows->front());
+}
+
 Result<EnrollmentLinkRecord> Store::UseEnrollmentLink(const std::string& token_hash, int64_t now) {
   EnrollmentLinkRecord out;
   Status s = db_->Transaction([&]() -> Status {
-    auto rows = db_->Query(
-        "SELECT " + std::string(kLinkColumns) + " FROM enrollment_links WHERE token_hash = $1",
-        {token_hash});
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return Status::NotFound("unknown enrollment link", "unknown_link");
-    out = LinkFromRow(rows->front());
+    auto link = GetEnrollmentLink(token_hash);
+    if (!link.ok()) return link.status();
+    out = std::move(link).value();
     if (out.revoked_at != 0)
       return Status::FailedPrecondition("this link was revoked", "link_revoked");
     if (out.expires_at != 0 && out.expires_at <= now)

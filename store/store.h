@@ -117,6 +117,7 @@ class Store : public ApiKeyStore,
   Result<EnrollmentCaRecord> GetEnrollmentCa() override;
   Status PutEnrollmentCaIfAbsent(const EnrollmentCaRecord& record) override;
   Status CreateEnrollmentLink(const EnrollmentLinkRecord& record) override;
+  Result<EnrollmentLinkRecord> GetEnrollmentLink(const std::string& token_hash) override;
   Result<EnrollmentLinkRecord> UseEnrollmentLink(const std::string& token_hash,
                                                  int64_t now) override;
   Result<std::vector<EnrollmentLinkRecord>> ListEnrollmentLinks(const std::string& kind) override;

@@ -65,9 +65,7 @@ void AddSyncState(nlohmann::json& j, store::DepStore& store, const std::string& 
                              : nlohmann::json(nullptr);
 }
 
-std::string Name(const net::Request& r) {
-  return net::PercentDecode(r.PathParam("name").value_or(""), false).value_or("");
-}
+std::string Name(const net::Request& r) { return r.DecodedPathParam("name"); }
 
 }  // namespace
 

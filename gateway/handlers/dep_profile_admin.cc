@@ -5,9 +5,7 @@
 namespace mdmgw::gateway {
 namespace {
 
-std::string Param(const net::Request& r, std::string_view name) {
-  return net::PercentDecode(r.PathParam(name).value_or(""), false).value_or("");
-}
+std::string Param(const net::Request& r, std::string_view name) { return r.DecodedPathParam(name); }
 
 nlohmann::json ProfileJson(const store::DepProfileRecord& p, const std::string& default_profile) {
   return {{"server", p.server},

@@ -4,9 +4,7 @@ namespace mdmgw::gateway {
 
 namespace {
 
-std::string Param(const net::Request& r, std::string_view name) {
-  return net::PercentDecode(r.PathParam(name).value_or(""), false).value_or("");
-}
+std::string Param(const net::Request& r, std::string_view name) { return r.DecodedPathParam(name); }
 
 void Answer(const net::Respond& respond, configurator::DeviceAnswer a) {
   net::Response r = net::Response::Text(a.status, std::move(a.body), a.content_type);
@@ -42,8 +40,7 @@ void AddEnrollmentEndpoints(Router& router, configurator::SetupAssistantEnrollme
   router.Add(
       "POST", "/enroll/dep/{profile}",
       [&setup_assistant](const net::Request& request, net::Respond respond) {
-        std::string profile =
-            net::PercentDecode(request.PathParam("profile").value_or(""), false).value_or("");
+        std::string profile = request.DecodedPathParam("profile");
         configurator::DeviceAnswer a =
             setup_assistant.Enroll(profile, request.body, request.remote_address);
         respond(net::Response::Text(a.status, std::move(a.body), a.content_type));

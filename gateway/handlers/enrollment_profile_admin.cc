@@ -5,9 +5,7 @@
 namespace mdmgw::gateway {
 namespace {
 
-std::string Id(const net::Request& r) {
-  return net::PercentDecode(r.PathParam("id").value_or(""), false).value_or("");
-}
+std::string Id(const net::Request& r) { return r.DecodedPathParam("id"); }
 
 Result<nlohmann::json> Body(const net::Request& r) {
   auto doc = nlohmann::json::parse(r.body, nullptr, false);

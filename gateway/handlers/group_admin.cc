@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "common/names.h"
 #include "gateway/http_errors.h"
 
 namespace mdmgw::gateway {
@@ -11,15 +12,7 @@ namespace {
 
 constexpr size_t kMaxMembers = 100000;
 
-std::string Name(const net::Request& r) {
-  return net::PercentDecode(r.PathParam("name").value_or(""), false).value_or("");
-}
-
-bool ValidName(const std::string& n) {
-  return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-  });
-}
+std::string Name(const net::Request& r) { return r.DecodedPathParam("name"); }
 
 nlohmann::json GroupJson(const store::GroupRecord& g) {
   return {
@@ -60,7 +53,7 @@ void AddGroupRoutes(Router& router, store::ProfileStore& store) {
       "PUT", "/api/v1/groups/{name}",
       [&store](const net::Request& request, net::Respond respond) {
         std::string name = Name(request);
-        if (!ValidName(name))
+        if (!IsPlainName(name))
           return respond(ErrorResponse(
               Status::InvalidArgument("group names are 1-64 of A-Z a-z 0-9 . _ -", "bad_name")));
         auto body = nlohmann::json::parse(request.body, nullptr, false);
