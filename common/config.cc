@@ -41,6 +41,23 @@ std::pair<Setter, Getter> IntField(Field field, int64_t min, int64_t max) {
           }};
 }
 
+template <typename Field>
+std::pair<Setter, Getter> BoolField(Field field) {
+  return {[field](GatewayConfig& c, std::string_view v) {
+            if (v == "true" || v == "1") {
+              field(c) = true;
+            } else if (v == "false" || v == "0") {
+              field(c) = false;
+            } else {
+              return Status::InvalidArgument("'" + std::string(v) + "' is not true or false");
+            }
+            return Status::Ok();
+          },
+          [field](const GatewayConfig& c) {
+            return std::string(field(const_cast<GatewayConfig&>(c)) ? "true" : "false");
+          }};
+}
+
 ConfigOption Make(std::string section, std::string key, std::string flag, std::string env,
                   std::string help, std::pair<Setter, Getter> io) {
   return ConfigOption{std::move(section), std::move(key),      std::move(flag),     std::move(env),
@@ -77,6 +94,36 @@ std::vector<ConfigOption> BuildOptions() {
            "MDMGW_DEVICES_CHECKIN_MAX_BODY_BYTES", "body limit for check-in and connect",
            IntField<uint64_t>([](C& c) -> uint64_t& { return c.devices.checkin_max_body_bytes; }, 1,
                               64 << 20)));
+  o.push_back(Make("devices", "trusted_proxies", "--trusted-proxies",
+                   "MDMGW_DEVICES_TRUSTED_PROXIES",
+                   "CIDRs allowed to pass an RFC 9440 Client-Cert header (comma-separated)",
+                   StringField([](C& c) -> std::string& { return c.devices.trusted_proxies; })));
+  o.push_back(
+      Make("devices", "stale_after_days", "--stale-after-days", "MDMGW_DEVICES_STALE_AFTER_DAYS",
+           "remove enrollments whose identity expired this many days ago",
+           IntField<int>([](C& c) -> int& { return c.devices.stale_after_days; }, 0, 36500)));
+  o.push_back(Make("devices", "stale_cleanup_dry_run", "--stale-cleanup-dry-run",
+                   "MDMGW_DEVICES_STALE_CLEANUP_DRY_RUN",
+                   "report stale enrollments without removing them (true/false)",
+                   BoolField([](C& c) -> bool& { return c.devices.stale_cleanup_dry_run; })));
+  o.push_back(Make("upstream", "cert_header_style", "--upstream-cert-header-style",
+                   "MDMGW_UPSTREAM_CERT_HEADER_STYLE",
+                   "device certificate header for the core: rfc9440 or escaped-pem",
+                   StringField([](C& c) -> std::string& { return c.upstream.cert_header_style; })));
+  o.push_back(Make("upstream", "cert_header", "--upstream-cert-header",
+                   "MDMGW_UPSTREAM_CERT_HEADER",
+                   "header name (default Client-Cert, or X-Ssl-Client-Cert for escaped-pem)",
+                   StringField([](C& c) -> std::string& { return c.upstream.cert_header; })));
+  o.push_back(Make("upstream", "timeout_seconds", "--upstream-timeout-seconds",
+                   "MDMGW_UPSTREAM_TIMEOUT_SECONDS", "seconds a check-in waits for the core MDM",
+                   IntField<int>([](C& c) -> int& { return c.upstream.timeout_seconds; }, 1, 600)));
+  o.push_back(
+      Make("upstream", "retry_after_seconds", "--upstream-retry-after-seconds",
+           "MDMGW_UPSTREAM_RETRY_AFTER_SECONDS", "Retry-After sent with 503 when the core is down",
+           IntField<int>([](C& c) -> int& { return c.upstream.retry_after_seconds; }, 1, 86400)));
+  o.push_back(Make("upstream", "connections", "--upstream-connections",
+                   "MDMGW_UPSTREAM_CONNECTIONS", "keep-alive connections kept per core MDM",
+                   IntField<int>([](C& c) -> int& { return c.upstream.connections; }, 1, 4096)));
   o.push_back(Make("apns", "base_url", "--apns-base-url", "MDMGW_APNS_BASE_URL",
                    "APNs provider API base URL",
                    StringField([](C& c) -> std::string& { return c.apns.base_url; })));
@@ -287,6 +334,18 @@ Status Validate(const GatewayConfig& config) {
   if (config.enrollment.signing_cert_file.empty() != config.enrollment.signing_key_file.empty()) {
     return Status::InvalidArgument("signing_cert_file and signing_key_file must be given together",
                                    "bad_config");
+  }
+  if (config.upstream.cert_header_style != "rfc9440" &&
+      config.upstream.cert_header_style != "escaped-pem") {
+    return Status::InvalidArgument("upstream cert_header_style: '" +
+                                       config.upstream.cert_header_style +
+                                       "' is neither rfc9440 nor escaped-pem",
+                                   "bad_config");
+  }
+  for (const std::string* u : {&config.upstream.url, &config.upstream.checkin_url}) {
+    if (!u->empty() && u->rfind("http://", 0) != 0 && u->rfind("https://", 0) != 0) {
+      return Status::InvalidArgument("upstream: '" + *u + "' is not an http(s) URL", "bad_config");
+    }
   }
   std::string url = config.EffectiveStoreUrl();
   if (url.rfind("sqlite:", 0) != 0 && url.rfind("postgres://", 0) != 0 &&

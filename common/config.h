@@ -45,14 +45,30 @@ struct StoreConfig {
 };
 
 struct DevicesConfig {
-  std::string ca_file;  // Default: none; client certificates are not verified.
+  // CA bundle for device identities, trusted beside the gateway's own enrollment CA.
+  // Default: none (only identities the gateway issued are trusted).
+  std::string ca_file;
   uint64_t checkin_max_body_bytes = 256
                                     << 10;  // Default: 256 KiB for /mdm/checkin and /mdm/connect.
+  // Comma-separated CIDRs of load balancers allowed to pass an RFC 9440 Client-Cert header.
+  // Default: none (the header is never trusted).
+  std::string trusted_proxies;
+  // Enrollments whose identity expired this many days ago are removed. Default: 180.
+  int stale_after_days = 180;
+  bool stale_cleanup_dry_run = false;  // Default: remove (true: only report).
 };
 
 struct UpstreamConfig {
   std::string url;          // The core MDM's endpoint, e.g. http://core:9000/mdm. Default: none.
   std::string checkin_url;  // Optional separate check-in endpoint. Default: none (url takes both).
+  // How the device certificate goes upstream: "rfc9440" (Client-Cert: :base64 DER:) or
+  // "escaped-pem" (nginx's URL-escaped PEM). Default: rfc9440.
+  std::string cert_header_style = "rfc9440";
+  // Header name. Default: Client-Cert (rfc9440) or X-Ssl-Client-Cert (escaped-pem).
+  std::string cert_header;
+  int timeout_seconds = 15;      // Default: a device waits at most this long for the core.
+  int retry_after_seconds = 30;  // Default: Retry-After sent with 503 when the core is unusable.
+  int connections = 64;          // Default: keep-alive connections kept per core.
 };
 
 struct DepConfig {

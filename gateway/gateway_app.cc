@@ -21,8 +21,10 @@
 #include "gateway/handlers/enrollment_profile_admin.h"
 #include "gateway/handlers/group_admin.h"
 #include "gateway/handlers/health.h"
+#include "gateway/handlers/mdm_endpoints.h"
 #include "gateway/handlers/push_api.h"
 #include "gateway/handlers/report_admin.h"
+#include "gateway/handlers/routing_admin.h"
 #include "gateway/pilot_targets.h"
 
 namespace mdmgw::gateway {
@@ -241,6 +243,61 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   AddDepProfileRoutes(*app->router_, *app->dep_profiles_, *app->dep_assigner_, *app->dep_clients_,
                       *app->blocking_work_, *app->enrollment_profiles_);
 
+  // Check-in and command forwarding: device identities chain to the devices CA file and to the
+  // gateway's own enrollment CA (the identities it issues in enrollment profiles).
+  std::string devices_ca = app->enrollment_ca_->cert_pem();
+  if (!config.devices.ca_file.empty()) {
+    auto file = ReadFile(config.devices.ca_file);
+    if (!file.ok()) return file.status().WithContext("devices ca_file");
+    devices_ca = *file + "\n" + devices_ca;
+  }
+  std::vector<Cidr> proxies;
+  for (size_t start = 0; start < config.devices.trusted_proxies.size();) {
+    size_t comma = config.devices.trusted_proxies.find(',', start);
+    if (comma == std::string::npos) comma = config.devices.trusted_proxies.size();
+    std::string item = config.devices.trusted_proxies.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      auto cidr = Cidr::Parse(item);
+      if (!cidr.ok()) return cidr.status().WithContext("trusted_proxies");
+      proxies.push_back(*cidr);
+    }
+    start = comma + 1;
+  }
+  auto identities = DeviceIdentityVerifier::Create(devices_ca, std::move(proxies));
+  if (!identities.ok()) return identities.status().WithContext("device CA bundle");
+  app->device_identities_ = std::move(identities).value();
+  app->routing_ = std::make_unique<Routing>(
+      app->store_->enrollments(), app->store_->profiles(),
+      UpstreamTarget{"default", config.upstream.url, config.upstream.checkin_url});
+  MDMGW_RETURN_IF_ERROR(app->routing_->Load());
+  UpstreamForwarderOptions forward;
+  forward.cert_header_style = config.upstream.cert_header_style;
+  forward.cert_header = config.upstream.cert_header;
+  forward.timeout = Seconds(config.upstream.timeout_seconds);
+  forward.retry_after_seconds = config.upstream.retry_after_seconds;
+  forward.connections_per_core = config.upstream.connections;
+  auto forwarder = UpstreamForwarder::Create(forward, Clock::System(), &app->registry_);
+  if (!forwarder.ok()) return forwarder.status();
+  app->forwarder_ = std::move(forwarder).value();
+  PlistLimits limits;
+  limits.max_bytes = config.devices.checkin_max_body_bytes;
+  app->checkins_ = std::make_unique<CheckInService>(
+      app->store_->enrollments(), *app->secret_box_, *app->device_identities_, *app->routing_,
+      *app->forwarder_, Clock::System(), limits, &app->registry_);
+  if (auto cert = app->store_->push_certs().GetPushCert(); cert.ok()) {
+    app->checkins_->SetPushTopic(cert->topic);
+  }
+  CheckInService* checkins = app->checkins_.get();
+  app->push_certs_->AddChangeListener([checkins](const apns::PushCertificate* cert) {
+    checkins->SetPushTopic(cert != nullptr ? cert->topic : "");
+  });
+  AddMdmEndpoints(*app->router_, *app->checkins_, config.devices.checkin_max_body_bytes);
+  app->stale_cleanup_ = std::make_unique<StaleDeviceCleanup>(
+      app->store_->enrollments(), Clock::System(), config.devices.stale_after_days);
+  AddRoutingAdminRoutes(*app->router_, *app->routing_, *app->stale_cleanup_);
+
   net::ServerOptions options;
   std::string host;
   uint16_t port = 0;
@@ -288,6 +345,7 @@ void GatewayApp::StopBackground() {
   if (apns_client_) apns_client_->Stop();
   if (dep_syncer_) dep_syncer_->Stop();
   if (blocking_work_) blocking_work_->Stop();
+  if (forwarder_) forwarder_->Stop();
 }
 
 Status GatewayApp::Start() {
@@ -306,6 +364,9 @@ Status GatewayApp::Start() {
     while (!housekeeping_cv_.wait_for(lock, std::chrono::hours(1), [this] { return stopping_; })) {
       lock.unlock();
       push_certs_->CheckExpiry();
+      if (auto report = stale_cleanup_->Run(config_.devices.stale_cleanup_dry_run); !report.ok()) {
+        log::Warn("stale device cleanup failed", {{"error", report.status().ToString()}});
+      }
       lock.lock();
     }
   });

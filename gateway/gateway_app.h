@@ -32,8 +32,13 @@
 #include "dep/dep_syncer.h"
 #include "gateway/api_keys.h"
 #include "gateway/blocking_work.h"
+#include "gateway/checkin_service.h"
+#include "gateway/device_identity.h"
 #include "gateway/metrics.h"
 #include "gateway/router.h"
+#include "gateway/routing.h"
+#include "gateway/stale_device_cleanup.h"
+#include "gateway/upstream_forwarder.h"
 #include "net/server.h"
 #include "store/store.h"
 
@@ -67,6 +72,7 @@ class GatewayApp {
   apns::PushCertService& push_certs() { return *push_certs_; }
   apns::ApnsClient& apns_client() { return *apns_client_; }
   Router& router() { return *router_; }
+  Routing& routing() { return *routing_; }
   const std::string& tls_cert_file() const { return tls_cert_file_; }
 
  private:
@@ -98,6 +104,12 @@ class GatewayApp {
   std::unique_ptr<configurator::MachineInfoVerifier> machine_info_verifier_;
   std::unique_ptr<configurator::SetupAssistantEnrollment> setup_assistant_;
   std::unique_ptr<dep::DepTargets> pilot_targets_;
+  std::unique_ptr<DeviceIdentityVerifier> device_identities_;
+  std::unique_ptr<Routing> routing_;
+  // Answers check-ins asynchronously: stopped (StopBackground) before the server is destroyed.
+  std::unique_ptr<UpstreamForwarder> forwarder_;
+  std::unique_ptr<CheckInService> checkins_;
+  std::unique_ptr<StaleDeviceCleanup> stale_cleanup_;
   // Hourly housekeeping (certificate expiry warnings and metric).
   std::thread housekeeping_;
   std::mutex housekeeping_mu_;

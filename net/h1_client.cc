@@ -54,6 +54,14 @@ class H1Client::Impl {
       return Status::InvalidArgument("CA file " + options_.ca_file + ": " +
                                      crypto::OpenSslErrors());
     }
+    if (!options_.client_cert_file.empty() &&
+        (SSL_CTX_use_certificate_chain_file(ctx, options_.client_cert_file.c_str()) != 1 ||
+         SSL_CTX_use_PrivateKey_file(ctx, options_.client_key_file.c_str(), SSL_FILETYPE_PEM) !=
+             1 ||
+         SSL_CTX_check_private_key(ctx) != 1)) {
+      return Status::InvalidArgument("client identity " + options_.client_cert_file + ": " +
+                                     crypto::OpenSslErrors());
+    }
     SSL_CTX_set_verify(ctx, options_.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     static const unsigned char kAlpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof(kAlpn) - 1);

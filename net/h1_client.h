@@ -34,6 +34,9 @@ struct ClientResponse {
 struct H1ClientOptions {
   std::string ca_file;      // extra CA bundle to trust (added to the system roots)
   bool verify_peer = true;  // Default: verify the server certificate and host name.
+  // A TLS client identity (PEM files) presented to every server. Default: none.
+  std::string client_cert_file;
+  std::string client_key_file;
   size_t max_idle_per_host = 32;
   uint64_t max_response_bytes = 64ull << 20;  // Default: 64 MiB.
   int threads = 1;

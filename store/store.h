@@ -65,6 +65,18 @@ class Store : public ApiKeyStore,
   Result<std::vector<EnrollmentRecord>> ListEnrollments(const std::string& after,
                                                         int limit) override;
   Result<bool> MarkPushTokenInvalid(const std::string& id, int64_t apns_timestamp_ms) override;
+  Status RecordAuthenticate(const EnrollmentRecord& details,
+                            const DeviceIdentityRecord& identity) override;
+  Status RecordTokenUpdate(const EnrollmentRecord& r) override;
+  Status RecordCheckOut(const std::string& id, int64_t at) override;
+  Status TouchEnrollment(const std::string& id, int64_t at) override;
+  Result<DeviceIdentityRecord> GetDeviceIdentity(const std::string& device_id) override;
+  Status PutDeviceIdentity(const DeviceIdentityRecord& identity) override;
+  Result<std::vector<DeviceIdentityRecord>> ListExpiredIdentities(int64_t not_after_before,
+                                                                  int limit) override;
+  Result<int64_t> DeleteDevice(const std::string& device_id) override;
+  Result<std::string> GetRouting() override;
+  Status PutRouting(const std::string& document, int64_t at) override;
 
   // DepStore
   Status PutDepServer(const DepServerRecord& record) override;

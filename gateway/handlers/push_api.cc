@@ -25,7 +25,20 @@ nlohmann::json DeviceJson(const store::EnrollmentRecord& r) {
   return {{"id", r.id},
           {"device_id", r.device_id},
           {"type", r.type},
+          {"status", r.status},
           {"topic", r.topic},
+          {"serial", r.serial},
+          {"model", r.model},
+          {"os_version", r.os_version},
+          {"device_name", r.device_name},
+          {"user", r.user_id.empty()
+                       ? nlohmann::json(nullptr)
+                       : nlohmann::json{{"id", r.user_id}, {"short_name", r.user_short_name}}},
+          {"enrollment_method", r.enrollment_method},
+          {"dep_server", r.dep_server},
+          {"awaiting_configuration", r.awaiting_configuration},
+          {"unlock_token_present", r.sealed_unlock_token.has_value()},
+          {"last_seen_at", r.last_seen_at},
           {"push", push},
           {"created_at", r.created_at},
           {"updated_at", r.updated_at}};

@@ -175,6 +175,32 @@ CREATE TABLE group_members (
 );
 ALTER TABLE dep_profiles ADD COLUMN enrollment_profile TEXT NOT NULL DEFAULT '';
 )sql"},
+      {11, "check-in records: device details, identity binding, routing", R"sql(
+ALTER TABLE enrollments ADD COLUMN status TEXT NOT NULL DEFAULT 'enrolled';
+ALTER TABLE enrollments ADD COLUMN serial TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN model TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN os_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN device_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN user_short_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN awaiting_configuration INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE enrollments ADD COLUMN sealed_unlock_token BLOB;
+ALTER TABLE enrollments ADD COLUMN enrollment_method TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN dep_server TEXT NOT NULL DEFAULT '';
+ALTER TABLE enrollments ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE device_identities (
+  device_id TEXT PRIMARY KEY,
+  cert_sha256 TEXT NOT NULL,
+  cert_not_after INTEGER NOT NULL,
+  bound_at INTEGER NOT NULL
+);
+CREATE INDEX device_identities_not_after ON device_identities (cert_not_after);
+CREATE TABLE routing (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  document TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

@@ -260,6 +260,103 @@ TEST_P(StoreConformanceTest, EnrollmentsAndPushTokenInvalidation) {
   EXPECT_TRUE(store_->GetEnrollment("nobody").status().IsNotFound());
 }
 
+TEST_P(StoreConformanceTest, CheckInRecordsBindingAndRouting) {
+  // The gateway served this serial a profile, and a DEP server lists it.
+  EnrollmentEventRecord served;
+  served.at = 5;
+  served.event = "profile_served";
+  served.profile_id = "ep_1";
+  served.method = "usb-sa";
+  served.serial = "SER1";
+  ASSERT_TRUE(store_->RecordEnrollmentEvent(served).ok());
+  DepServerRecord server;
+  server.name = "corp";
+  server.base_url = "https://dep";
+  server.sync_interval_seconds = 60;
+  ASSERT_TRUE(store_->PutDepServer(server).ok());
+  DepDeviceRecord dep;
+  dep.server = "corp";
+  dep.serial = "SER1";
+  ASSERT_TRUE(store_->ApplyDepPage("corp", {dep}, "c1", "fetch", 10).ok());
+
+  EnrollmentRecord auth;
+  auth.id = auth.device_id = "UDID-1";
+  auth.type = "Device";
+  auth.topic = "topic";
+  auth.serial = "SER1";
+  auth.model = "iPad13,1";
+  auth.os_version = "17.4";
+  auth.created_at = auth.updated_at = 100;
+  ASSERT_TRUE(store_->RecordAuthenticate(auth, {"UDID-1", "aa", 5000, 100}).ok());
+  auto got = store_->GetEnrollment("UDID-1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->status, "authenticated");
+  EXPECT_EQ(got->enrollment_method, "usb-sa");
+  EXPECT_EQ(got->dep_server, "corp");
+  EXPECT_EQ(got->last_seen_at, 100);
+  EXPECT_EQ(store_->GetDeviceIdentity("UDID-1")->cert_sha256, "aa");
+
+  EnrollmentRecord token;
+  token.id = token.device_id = "UDID-1";
+  token.type = "Device";
+  token.topic = "topic";
+  token.push_token_hex = "0102";
+  token.push_magic = "magic";
+  token.token_updated_at_ms = 200000;
+  token.sealed_unlock_token = std::string("\x00sealed\xff", 8);
+  token.awaiting_configuration = true;
+  token.created_at = token.updated_at = 200;
+  ASSERT_TRUE(store_->RecordTokenUpdate(token).ok());
+  got = store_->GetEnrollment("UDID-1");
+  EXPECT_EQ(got->status, "enrolled");
+  EXPECT_EQ(got->serial, "SER1") << "Authenticate's details stay";
+  EXPECT_EQ(got->push_magic, "magic");
+  EXPECT_TRUE(got->awaiting_configuration);
+  ASSERT_TRUE(got->sealed_unlock_token.has_value());
+  EXPECT_EQ(*got->sealed_unlock_token, std::string("\x00sealed\xff", 8));
+  // A later TokenUpdate without UnlockToken keeps the stored one.
+  token.sealed_unlock_token.reset();
+  token.awaiting_configuration = false;
+  ASSERT_TRUE(store_->RecordTokenUpdate(token).ok());
+  EXPECT_TRUE(store_->GetEnrollment("UDID-1")->sealed_unlock_token.has_value());
+
+  // A user channel inherits the device's details.
+  EnrollmentRecord user = token;
+  user.id = "UDID-1:USER-1";
+  user.type = "User";
+  user.user_id = "USER-1";
+  user.user_short_name = "ann";
+  ASSERT_TRUE(store_->RecordTokenUpdate(user).ok());
+  auto u = store_->GetEnrollment("UDID-1:USER-1");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->serial, "SER1");
+  EXPECT_EQ(u->user_short_name, "ann");
+
+  ASSERT_TRUE(store_->TouchEnrollment("UDID-1", 300).ok());
+  EXPECT_EQ(store_->GetEnrollment("UDID-1")->last_seen_at, 300);
+  ASSERT_TRUE(store_->RecordCheckOut("UDID-1", 400).ok());
+  EXPECT_EQ(store_->GetEnrollment("UDID-1")->status, "checked_out");
+  EXPECT_EQ(store_->GetEnrollment("UDID-1:USER-1")->status, "checked_out") << "its user too";
+
+  // Re-Authenticate re-binds; expiry listing and removal.
+  ASSERT_TRUE(store_->RecordAuthenticate(auth, {"UDID-1", "bb", 9000, 500}).ok());
+  EXPECT_EQ(store_->GetDeviceIdentity("UDID-1")->cert_sha256, "bb");
+  ASSERT_TRUE(store_->PutDeviceIdentity({"UDID-2", "cc", 1000, 500}).ok());
+  auto expired = store_->ListExpiredIdentities(5000, 10);
+  ASSERT_TRUE(expired.ok());
+  ASSERT_EQ(expired->size(), 1u);
+  EXPECT_EQ((*expired)[0].device_id, "UDID-2");
+  auto removed = store_->DeleteDevice("UDID-1");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 2) << "the device and its user channel";
+  EXPECT_TRUE(store_->GetDeviceIdentity("UDID-1").status().IsNotFound());
+
+  EXPECT_TRUE(store_->GetRouting().status().IsNotFound());
+  ASSERT_TRUE(store_->PutRouting(R"({"default":"default"})", 1).ok());
+  ASSERT_TRUE(store_->PutRouting(R"({"devices":{}})", 2).ok());
+  EXPECT_EQ(*store_->GetRouting(), R"({"devices":{}})");
+}
+
 TEST_P(StoreConformanceTest, DepServersRoundTrip) {
   EXPECT_TRUE(store_->GetDepServer("main").status().IsNotFound());
   DepServerRecord r;

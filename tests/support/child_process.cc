@@ -102,6 +102,14 @@ ApnsSimProcess::ApnsSimProcess(const std::string& cert_file, const std::string& 
   if (doc.is_object() && doc.contains("listening")) port = doc["listening"].get<uint16_t>();
 }
 
+CoreStubProcess::CoreStubProcess(const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv = {MDMGW_CORE_STUB_PATH, "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process = std::make_unique<ChildProcess>(argv);
+  auto doc = nlohmann::json::parse(process->ReadLine(), nullptr, false);
+  if (doc.is_object() && doc.contains("listening")) port = doc["listening"].get<uint16_t>();
+}
+
 DepSimProcess::DepSimProcess(const std::string& cert_file, const std::string& key_file,
                              const std::vector<std::string>& extra_args) {
   std::vector<std::string> argv = {MDMGW_DEP_SIM_PATH, "--listen", "127.0.0.1:0", "--cert",

@@ -47,6 +47,13 @@ struct DepSimProcess {
   uint16_t port = 0;
 };
 
+// Starts mdm-core-stub (built beside the tests) with |extra_args|; port 0 on failure.
+struct CoreStubProcess {
+  explicit CoreStubProcess(const std::vector<std::string>& extra_args = {});
+  std::unique_ptr<ChildProcess> process;
+  uint16_t port = 0;
+};
+
 // Runs |command| with /bin/sh; its stdout and exit status (-1 when it could not run).
 struct CommandResult {
   int exit_status = -1;

@@ -351,7 +351,14 @@ H2TestClient::Stream H2Get(uint16_t port, const std::string& path,
 H2TestClient::Stream H2Request(uint16_t port, const std::string& method, const std::string& path,
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                const std::string& body, std::chrono::milliseconds timeout) {
-  auto conn = TlsTestConnection::Open(port, "h2");
+  return H2RequestAs(port, nullptr, method, path, headers, body, timeout);
+}
+
+H2TestClient::Stream H2RequestAs(uint16_t port, const IssuedFiles* client_identity,
+                                 const std::string& method, const std::string& path,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 const std::string& body, std::chrono::milliseconds timeout) {
+  auto conn = TlsTestConnection::Open(port, "h2", client_identity);
   if (!conn || conn->alpn() != "h2") return {};
   H2TestClient client(std::move(conn));
   int32_t id = client.Submit(method, path, headers, body);

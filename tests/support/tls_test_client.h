@@ -129,4 +129,10 @@ H2TestClient::Stream H2Request(uint16_t port, const std::string& method, const s
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                const std::string& body, std::chrono::milliseconds timeout = 10s);
 
+// The same, presenting |client_identity| (may be null) in the TLS handshake.
+H2TestClient::Stream H2RequestAs(uint16_t port, const IssuedFiles* client_identity,
+                                 const std::string& method, const std::string& path,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 const std::string& body, std::chrono::milliseconds timeout = 10s);
+
 }  // namespace mdmgw::testing

@@ -1,0 +1,63 @@
+// DeviceIdentityVerifier: who is checking in. A device proves its identity with the certificate of
+// its enrollment identity, either
+//  * in the TLS handshake (mTLS; the server captures the leaf), or
+//  * as the signer of `Mdm-Signature`: base64 DER CMS SignedData, detached, over the exact body;
+//  * or, only from a trusted proxy address, as an RFC 9440 `Client-Cert: :<base64 DER>:` header
+//    (a load balancer in front that terminated TLS). From anywhere else that header is ignored —
+//    the forwarder builds the upstream's identity header from the verified certificate alone.
+// The certificate must chain to the configured device CA bundle(s) (the devices CA file and the
+// gateway's own enrollment CA) with the TLS-client purpose (no EKU, or clientAuth).
+//
+// Thread-safety: Verify is const and safe from any thread (the X509_STORE is only read).
+#pragma once
+
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "net/request.h"
+
+namespace mdmgw::gateway {
+
+struct DeviceIdentity {
+  std::string cert_der;
+  std::string sha256_hex;  // of cert_der
+  int64_t not_after = 0;   // Unix seconds
+  std::string source;      // "mtls", "mdm-signature", "proxy-header"
+};
+
+// An IPv4 or IPv6 network ("10.0.0.0/8", "::1/128", or one address).
+struct Cidr {
+  std::vector<unsigned char> network;  // 4 or 16 bytes
+  int prefix = 0;
+  static Result<Cidr> Parse(std::string_view text);
+  bool Contains(std::string_view address) const;  // "ip" or "ip:port" / "[v6]:port"
+};
+
+class DeviceIdentityVerifier {
+ public:
+  // |ca_pem| holds every trusted CA certificate (PEM, concatenated); at least one.
+  static Result<std::unique_ptr<DeviceIdentityVerifier>> Create(const std::string& ca_pem,
+                                                                std::vector<Cidr> trusted_proxies);
+  ~DeviceIdentityVerifier();
+
+  // Unauthenticated with reason "no_identity" (nothing presented), "bad_signature" (Mdm-Signature
+  // unreadable or not over this body), or "untrusted_certificate" (does not chain / wrong use /
+  // expired), saying why.
+  Result<DeviceIdentity> Verify(const net::Request& request) const;
+
+  // Chain check of one DER certificate (tests, cleanup).
+  Result<DeviceIdentity> VerifyCertificate(const std::string& der, std::string source) const;
+
+ private:
+  DeviceIdentityVerifier() = default;
+  Result<DeviceIdentity> VerifySignature(std::string_view header, std::string_view body) const;
+  X509_STORE* store_ = nullptr;
+  std::vector<Cidr> trusted_proxies_;
+};
+
+}  // namespace mdmgw::gateway
