@@ -43,7 +43,8 @@ class BinaryChecker {
     if (offset_size_ < 1 || offset_size_ > 8 || ref_size_ < 1 || ref_size_ > 8) {
       return Bad("binary plist trailer has invalid integer sizes");
     }
-    if (num_objects_ == 0 || top >= num_objects_) return Bad("binary plist top object out of range");
+    if (num_objects_ == 0 || top >= num_objects_)
+      return Bad("binary plist top object out of range");
     if (num_objects_ > limits_.max_nodes) return Big("more than the allowed number of objects");
     uint64_t end_of_objects = size_ - 32;
     if (table_offset_ < 9 || table_offset_ > end_of_objects) {

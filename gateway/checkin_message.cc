@@ -18,8 +18,7 @@ constexpr std::array<std::pair<std::string_view, CheckInType>, 8> kTypes{{
 }};
 
 Status Missing(std::string_view key, std::string_view what) {
-  return Status::InvalidArgument(std::string(what) + " without " + std::string(key),
-                                 "missing_key");
+  return Status::InvalidArgument(std::string(what) + " without " + std::string(key), "missing_key");
 }
 
 ChannelKeys ReadChannel(plist_t root) {

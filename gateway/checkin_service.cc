@@ -22,8 +22,8 @@ net::Response DeviceError(const Status& s, int retry_after_seconds) {
   int http = HttpStatusFor(s.code());
   if (http == 500 || http == 504) http = 503;
   std::string message = http == 503 ? "temporarily unavailable; retry later" : s.message();
-  net::Response r = net::Response::JsonError(http, s.reason().empty() ? "error" : s.reason(),
-                                             message);
+  net::Response r =
+      net::Response::JsonError(http, s.reason().empty() ? "error" : s.reason(), message);
   if (http == 503) r.headers.Set("retry-after", std::to_string(retry_after_seconds));
   return r;
 }
@@ -32,8 +32,8 @@ net::Response DeviceError(const Status& s, int retry_after_seconds) {
 
 CheckInService::CheckInService(store::EnrollmentStore& enrollments, const SecretBox& secrets,
                                const DeviceIdentityVerifier& identities, Routing& routing,
-                               UpstreamForwarder& forwarder, const Clock& clock,
-                               PlistLimits limits, metrics::Registry* registry)
+                               UpstreamForwarder& forwarder, const Clock& clock, PlistLimits limits,
+                               metrics::Registry* registry)
     : enrollments_(enrollments),
       secrets_(secrets),
       identities_(identities),
@@ -113,9 +113,9 @@ void CheckInService::HandleCheckIn(const net::Request& request, net::Respond res
       m.type == CheckInType::kCheckOut) {
     std::string topic = PushTopic();
     if (!topic.empty() && m.topic != topic) {
-      return Refuse(Status::PermissionDenied("Topic " + m.topic.substr(0, 200) +
-                                                 " is not this gateway's push topic",
-                                             "topic_mismatch"),
+      return Refuse(Status::PermissionDenied(
+                        "Topic " + m.topic.substr(0, 200) + " is not this gateway's push topic",
+                        "topic_mismatch"),
                     "checkin", respond);
     }
   }
@@ -167,9 +167,9 @@ void CheckInService::HandleCheckIn(const net::Request& request, net::Respond res
       break;
   }
   if (!recorded.ok()) {
-    return Refuse(Status::Unavailable("recording the check-in: " + recorded.message(),
-                                      "store_unavailable"),
-                  "checkin", respond);
+    return Refuse(
+        Status::Unavailable("recording the check-in: " + recorded.message(), "store_unavailable"),
+        "checkin", respond);
   }
   messages_->WithLabels({m.message_type}).Inc();
 
@@ -187,18 +187,17 @@ void CheckInService::HandleConnect(const net::Request& request, net::Respond res
   const std::string device_id = parsed->channel.DeviceId();
   Status bound = CheckBinding(device_id, *identity, false);
   if (!bound.ok()) return Refuse(bound, "connect", respond);
-  Status touched = enrollments_.TouchEnrollment(parsed->channel.ChannelId(),
-                                                clock_.NowUnixSeconds());
+  Status touched =
+      enrollments_.TouchEnrollment(parsed->channel.ChannelId(), clock_.NowUnixSeconds());
   if (!touched.ok()) {
-    return Refuse(Status::Unavailable("recording the report: " + touched.message(),
-                                      "store_unavailable"),
-                  "connect", respond);
+    return Refuse(
+        Status::Unavailable("recording the report: " + touched.message(), "store_unavailable"),
+        "connect", respond);
   }
   messages_->WithLabels({"Command:" + parsed->status}).Inc();
   auto target = routing_.Resolve(device_id, "");
   if (!target.ok()) return Refuse(target.status(), "connect", respond);
-  forwarder_.Forward(*target, target->url, request, *identity, NewRequestId(),
-                     std::move(respond));
+  forwarder_.Forward(*target, target->url, request, *identity, NewRequestId(), std::move(respond));
 }
 
 }  // namespace mdmgw::gateway

@@ -3,8 +3,7 @@
 namespace mdmgw::gateway {
 namespace {
 int64_t Ms(const Clock& c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             c.MonotonicNow().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(c.MonotonicNow().time_since_epoch())
       .count();
 }
 }  // namespace

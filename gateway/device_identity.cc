@@ -155,10 +155,9 @@ Result<DeviceIdentity> DeviceIdentityVerifier::VerifyCertificate(const std::stri
   X509_STORE_CTX_free(ctx);
   ERR_clear_error();
   if (ok != 1) {
-    return Status::Unauthenticated(
-        std::string("the identity certificate is not trusted: ") +
-            X509_verify_cert_error_string(err),
-        "untrusted_certificate");
+    return Status::Unauthenticated(std::string("the identity certificate is not trusted: ") +
+                                       X509_verify_cert_error_string(err),
+                                   "untrusted_certificate");
   }
   DeviceIdentity id;
   id.cert_der = der;

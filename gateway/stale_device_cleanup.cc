@@ -35,9 +35,8 @@ Result<nlohmann::json> StaleDeviceCleanup::Run(bool dry_run) {
     }
     if (dry_run || batch->size() < static_cast<size_t>(batch_size) || fresh == 0) break;
   }
-  log::Info("stale device cleanup", {{"dry_run", dry_run},
-                                     {"stale_after_days", stale_after_days_},
-                                     {"devices", count}});
+  log::Info("stale device cleanup",
+            {{"dry_run", dry_run}, {"stale_after_days", stale_after_days_}, {"devices", count}});
   return nlohmann::json{{"dry_run", dry_run},
                         {"stale_after_days", stale_after_days_},
                         {"cutoff", cutoff},

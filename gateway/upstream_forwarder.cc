@@ -69,7 +69,7 @@ Result<std::unique_ptr<UpstreamForwarder>> UpstreamForwarder::Create(
 UpstreamForwarder::UpstreamForwarder(const UpstreamForwarderOptions& options, const Clock& clock,
                                      metrics::Registry* registry)
     : options_(options), clock_(clock) {
-  header_name_ = !options.cert_header.empty()                ? options.cert_header
+  header_name_ = !options.cert_header.empty()                 ? options.cert_header
                  : options.cert_header_style == "escaped-pem" ? "X-Ssl-Client-Cert"
                                                               : "Client-Cert";
   if (registry == nullptr) {
@@ -161,9 +161,9 @@ void UpstreamForwarder::Forward(const UpstreamTarget& target, const std::string&
       core.failed->Inc();
       core.breaker->RecordFailure();
       core.open->Set(core.breaker->state() == CircuitBreaker::State::kOpen ? 1 : 0);
-      log::Warn("upstream unreachable", {{"upstream", upstream},
-                                         {"request_id", request_id},
-                                         {"error", r.status().ToString()}});
+      log::Warn(
+          "upstream unreachable",
+          {{"upstream", upstream}, {"request_id", request_id}, {"error", r.status().ToString()}});
       return respond(Unavailable("core MDM unavailable"));
     }
     if (r->status >= 500) {

@@ -52,8 +52,7 @@ class UpstreamForwarder {
 
   // Forwards |request| (its body and the headers named above) to |url| of |target|.
   void Forward(const UpstreamTarget& target, const std::string& url, const net::Request& request,
-               const DeviceIdentity& identity, const std::string& request_id,
-               net::Respond respond);
+               const DeviceIdentity& identity, const std::string& request_id, net::Respond respond);
 
   // The device-facing 503 (Retry-After set).
   net::Response Unavailable(std::string_view why) const;

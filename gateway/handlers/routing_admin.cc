@@ -17,8 +17,8 @@ void AddRoutingAdminRoutes(Router& router, Routing& routing, StaleDeviceCleanup&
       [&routing](const net::Request& request, net::Respond respond) {
         auto doc = nlohmann::json::parse(request.body, nullptr, false);
         if (doc.is_discarded()) {
-          return respond(ErrorResponse(
-              Status::InvalidArgument("the body is not JSON", "bad_request")));
+          return respond(
+              ErrorResponse(Status::InvalidArgument("the body is not JSON", "bad_request")));
         }
         Status s = routing.Put(doc, Clock::System().NowUnixSeconds());
         if (!s.ok()) return respond(ErrorResponse(s));

@@ -58,7 +58,9 @@ std::string Bplist(const std::vector<std::string>& objects, uint64_t top = 0,
   return out + trailer;
 }
 
-std::string Ascii(const std::string& s) { return std::string(1, static_cast<char>(0x50 | s.size())) + s; }
+std::string Ascii(const std::string& s) {
+  return std::string(1, static_cast<char>(0x50 | s.size())) + s;
+}
 
 TEST(PlistGuardTest, RealCheckInsParseInBothForms) {
   for (const char* name : {"Authenticate.1.plist", "Authenticate.2.plist", "TokenUpdate.1.plist",
@@ -110,9 +112,8 @@ TEST(PlistGuardTest, HostileObjectsAreRefused) {
   EXPECT_EQ(CheckBinaryPlist(Bplist({long_string}), {}).reason(), "bad_plist");
   // A dictionary key that is an integer.
   EXPECT_EQ(
-      CheckBinaryPlist(Bplist({std::string("\xD1\x01\x02", 3), std::string("\x10\x05", 2),
-                               Ascii("v")}),
-                       {})
+      CheckBinaryPlist(
+          Bplist({std::string("\xD1\x01\x02", 3), std::string("\x10\x05", 2), Ascii("v")}), {})
           .reason(),
       "bad_plist");
   // An unknown marker.

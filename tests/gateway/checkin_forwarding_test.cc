@@ -191,12 +191,15 @@ TEST_F(CheckInForwardingTest, EveryMessageTypeReachesTheCoreByteForByte) {
 
   // Answers the core gives are passed back unchanged: a bootstrap token plist, DDM JSON.
   std::string bootstrap = Plist("<key>BootstrapToken</key><data>c2VjcmV0</data>");
-  ASSERT_TRUE(control_->Call("POST", "/stub/respond?message_type=GetBootstrapToken", bootstrap,
-                             "application/xml")
+  ASSERT_TRUE(control_
+                  ->Call("POST", "/stub/respond?message_type=GetBootstrapToken", bootstrap,
+                         "application/xml")
                   .ok());
-  std::string ddm = R"({"SyncTokens":{"DeclarationsToken":"abc","Timestamp":"2026-01-01T00:00:00Z"}})";
-  ASSERT_TRUE(control_->Call("POST", "/stub/respond?message_type=DeclarativeManagement", ddm,
-                             "application/json")
+  std::string ddm =
+      R"({"SyncTokens":{"DeclarationsToken":"abc","Timestamp":"2026-01-01T00:00:00Z"}})";
+  ASSERT_TRUE(control_
+                  ->Call("POST", "/stub/respond?message_type=DeclarativeManagement", ddm,
+                         "application/json")
                   .ok());
   auto udid_keys = std::string("<key>UDID</key><string>") + kUdid + "</string>";
   expect_ok("/mdm/checkin",
@@ -228,15 +231,16 @@ TEST_F(CheckInForwardingTest, EveryMessageTypeReachesTheCoreByteForByte) {
       "<key>CommandUUID</key><string>76eda240-5488-4989-8339-f2ae160113c4</string><key>Command"
       "</key><dict><key>RequestType</key><string>DeviceInformation</string></dict>");
   ASSERT_TRUE(control_->Call("POST", "/stub/command", command, "application/xml").ok());
-  auto idle = expect_ok("/mdm/connect",
-                        Plist(udid_keys + "<key>Status</key><string>Idle</string>"), kMdm);
+  auto idle =
+      expect_ok("/mdm/connect", Plist(udid_keys + "<key>Status</key><string>Idle</string>"), kMdm);
   EXPECT_EQ(idle.body, command);
   auto ack = expect_ok("/mdm/connect", Fixture("DeviceInformation.1.plist"), kMdm);
   EXPECT_TRUE(ack.body.empty()) << "nothing more queued";
   // A binary plist check-in, as some devices send.
   expect_ok("/mdm/checkin", ToBinary(Fixture("TokenUpdate.2.plist")), kCheckIn);
-  expect_ok("/mdm/checkin", Plist("<key>MessageType</key><string>CheckOut</string>" + udid_keys +
-                                  "<key>Topic</key><string>" + kTopic + "</string>"),
+  expect_ok("/mdm/checkin",
+            Plist("<key>MessageType</key><string>CheckOut</string>" + udid_keys +
+                  "<key>Topic</key><string>" + kTopic + "</string>"),
             kCheckIn);
 
   auto records = control_->Requests();
@@ -279,9 +283,9 @@ TEST_F(CheckInForwardingTest, HttpOneClientsAreForwardedToo) {
   ASSERT_TRUE(conn);
   std::string body = Fixture("Authenticate.2.plist");
   auto r = mdmgw::testing::H1RoundTrip(
-      *conn, "PUT /mdm/checkin HTTP/1.1\r\nHost: localhost\r\nContent-Type: " +
-                 std::string(kCheckIn) + "\r\nContent-Length: " + std::to_string(body.size()) +
-                 "\r\n\r\n" + body);
+      *conn,
+      "PUT /mdm/checkin HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + std::string(kCheckIn) +
+          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_EQ(r.status, 200) << r.body;
   auto records = control_->Requests();
   ASSERT_EQ(records.size(), 1u);
@@ -322,8 +326,8 @@ TEST_F(CheckInForwardingTest, MdmSignatureAndRefusedIdentities) {
   EXPECT_TRUE(app_->store().GetEnrollment(kUdid)->push_token_hex.empty()) << "nothing recorded";
   // ... and beside a real identity it is replaced, never passed on.
   std::string stranger_header = ":" + Base64Encode(DerOf(stranger_.cert_pem)) + ":";
-  auto mixed = Device("/mdm/checkin", token_update, &device_, kCheckIn,
-                      {{"client-cert", stranger_header}});
+  auto mixed =
+      Device("/mdm/checkin", token_update, &device_, kCheckIn, {{"client-cert", stranger_header}});
   EXPECT_EQ(mixed.status, 200) << mixed.body;
   records = control_->Requests();
   ASSERT_EQ(records.size(), 2u);
@@ -378,10 +382,12 @@ TEST_F(CheckInForwardingTest, CoreDownGives503AndKeepsWhatWasRecorded) {
   EXPECT_EQ(device->push_magic, "888CEB39-BFFA-40F6-89FA-B60752EB63C2") << "TokenUpdate kept";
   EXPECT_EQ(device->status, "enrolled");
   // The breaker opens after repeated failures: answers stay 503, now without trying.
-  for (int i = 0; i < 6; ++i) Device("/mdm/connect", Plist(std::string("<key>UDID</key><string>") +
-                                                          kUdid + "</string><key>Status</key>"
-                                                                  "<string>Idle</string>"),
-                                     &device_, kMdm);
+  for (int i = 0; i < 6; ++i)
+    Device("/mdm/connect",
+           Plist(std::string("<key>UDID</key><string>") + kUdid +
+                 "</string><key>Status</key>"
+                 "<string>Idle</string>"),
+           &device_, kMdm);
   auto metrics = mdmgw::testing::H2Request(app_->port(), "GET", "/metrics", {}, "");
   EXPECT_NE(metrics.body.find("mdmgw_upstream_breaker_open{upstream=\"default\"} 1"),
             std::string::npos);
@@ -389,16 +395,17 @@ TEST_F(CheckInForwardingTest, CoreDownGives503AndKeepsWhatWasRecorded) {
 }
 
 TEST_F(CheckInForwardingTest, SlowCoreTimesOutWith503) {
-  ASSERT_TRUE(control_->Call("POST", "/stub/config", R"({"mode":"slow","delay_ms":4000})",
-                             "application/json")
-                  .ok());
+  ASSERT_TRUE(
+      control_
+          ->Call("POST", "/stub/config", R"({"mode":"slow","delay_ms":4000})", "application/json")
+          .ok());
   auto start = std::chrono::steady_clock::now();
   auto slow = Device("/mdm/checkin", Fixture("Authenticate.2.plist"), &device_);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(slow.status, 503);
   EXPECT_LT(took, std::chrono::milliseconds(3800)) << "answered at the 2 s upstream timeout";
-  ASSERT_TRUE(control_->Call("POST", "/stub/config", R"({"mode":"error"})", "application/json")
-                  .ok());
+  ASSERT_TRUE(
+      control_->Call("POST", "/stub/config", R"({"mode":"error"})", "application/json").ok());
   auto failing = Device("/mdm/checkin", Fixture("Authenticate.2.plist"), &device_);
   EXPECT_EQ(failing.status, 503) << "a core 5xx becomes 503 + Retry-After for the device";
   EXPECT_EQ(failing.headers["retry-after"], "17");
@@ -411,8 +418,9 @@ TEST_F(CheckInForwardingTest, RoutingMovesAGroupToAnotherCore) {
   ASSERT_EQ(Device("/mdm/checkin", Fixture("Authenticate.2.plist"), &device_).status, 200);
   ASSERT_EQ(control_->Requests().size(), 1u);
 
-  auto bad = Admin("PUT", "/api/v1/routing",
-                   nlohmann::json{{"groups", {{{"group", "nope"}, {"upstream", "core-b"}}}}}.dump());
+  auto bad =
+      Admin("PUT", "/api/v1/routing",
+            nlohmann::json{{"groups", {{{"group", "nope"}, {"upstream", "core-b"}}}}}.dump());
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(Admin("PUT", "/api/v1/groups/pilot", R"({"serials":["C02MT66KFLHH"]})").status, 201);
   nlohmann::json routing = {{"upstreams", {{"core-b", {{"url", other_control.url()}}}}},
@@ -449,8 +457,8 @@ TEST_F(CheckInForwardingTest, StaleDevicesAreCleanedUp) {
   old.type = "Device";
   old.topic = kTopic;
   old.created_at = old.updated_at = now;
-  ASSERT_TRUE(app_->store().RecordAuthenticate(old, {"OLD-DEVICE", "ab", now - 200 * 86400, now})
-                  .ok());
+  ASSERT_TRUE(
+      app_->store().RecordAuthenticate(old, {"OLD-DEVICE", "ab", now - 200 * 86400, now}).ok());
   auto dry = Admin("POST", "/api/v1/devices/cleanup?dry_run=1");
   ASSERT_EQ(dry.status, 200) << dry.body;
   auto report = nlohmann::json::parse(dry.body);
@@ -463,6 +471,78 @@ TEST_F(CheckInForwardingTest, StaleDevicesAreCleanedUp) {
   EXPECT_TRUE(app_->store().GetEnrollment(kUdid).ok()) << "a current device stays";
 }
 
+// device-sim (a separate process) as the device: enrolls over an OTA invitation, takes the
+// PKCS#12 identity the gateway's enrollment CA issued from the profile, and checks in with it.
+std::vector<nlohmann::json> DeviceSimLines(const std::string& args, int* exit_status) {
+  auto r =
+      mdmgw::testing::RunCommand(std::string(MDMGW_DEVICE_SIM_PATH) + " " + args + " 2>/dev/null");
+  *exit_status = r.exit_status;
+  std::vector<nlohmann::json> out;
+  size_t start = 0;
+  while (start < r.out.size()) {
+    size_t end = r.out.find('\n', start);
+    if (end == std::string::npos) end = r.out.size();
+    auto j = nlohmann::json::parse(r.out.substr(start, end - start), nullptr, false);
+    if (!j.is_discarded()) out.push_back(j);
+    start = end + 1;
+  }
+  return out;
+}
+
+TEST_F(CheckInForwardingTest, DeviceSimEnrollsAndChecksInWithTheIssuedIdentity) {
+  auto profile = Admin("POST", "/api/v1/enrollment-profiles", R"({"name":"BYOD","method":"ota"})");
+  ASSERT_EQ(profile.status, 201) << profile.body;
+  std::string id = nlohmann::json::parse(profile.body)["id"];
+  auto invite = Admin("POST", "/api/v1/enrollment-profiles/" + id + "/invitations",
+                      R"({"user":"carol@example.com"})");
+  ASSERT_EQ(invite.status, 201) << invite.body;
+  std::string url = nlohmann::json::parse(invite.body)["url"];
+  std::string ca = " --ca " + app_->tls_cert_file();
+  std::string saved = dir_.File("carol.mobileconfig");
+  int rc = -1;
+  auto fetched = DeviceSimLines("fetch --url '" + url + "' --out " + saved + ca, &rc);
+  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(fetched.size(), 1u);
+  EXPECT_EQ(fetched[0]["identity_opened"], true);
+
+  auto lines = DeviceSimLines("checkin --profile " + saved +
+                                  " --udid SIM-1 --serial SIMSERIAL1"
+                                  " --messages authenticate,tokenupdate,idle" +
+                                  ca,
+                              &rc);
+  EXPECT_EQ(rc, 0);
+  ASSERT_EQ(lines.size(), 3u);
+  for (const auto& l : lines) EXPECT_EQ(l["status"], 200) << l.dump();
+  auto records = control_->Requests();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_TRUE(records[0].contains("cert_sha256")) << "the issued identity reached the core";
+  auto device = app_->store().GetEnrollment("SIM-1");
+  ASSERT_TRUE(device.ok());
+  EXPECT_EQ(device->status, "enrolled");
+  EXPECT_TRUE(device->sealed_unlock_token.has_value());
+
+  // The same device signing binary plists instead of mTLS, and a crowd of devices at once.
+  auto signed_lines = DeviceSimLines("checkin --profile " + saved +
+                                         " --udid SIM-1 --serial SIMSERIAL1 --sign --binary"
+                                         " --messages tokenupdate,checkout" +
+                                         ca,
+                                     &rc);
+  EXPECT_EQ(rc, 0);
+  ASSERT_EQ(signed_lines.size(), 2u);
+  EXPECT_EQ(app_->store().GetEnrollment("SIM-1")->status, "checked_out");
+  auto load = DeviceSimLines("load --server https://localhost:" + std::to_string(app_->port()) +
+                                 " --identity-cert " + device_.cert_file + " --identity-key " +
+                                 device_.key_file + " --topic " + kTopic +
+                                 " --devices 40 --concurrency 8" + ca,
+                             &rc);
+  EXPECT_EQ(rc, 0);
+  ASSERT_EQ(load.size(), 1u);
+  EXPECT_EQ(load[0]["failed_devices"], 0) << load[0].dump();
+  EXPECT_EQ(control_->Requests().size(), 3u + 2u + 120u);
+  auto list = nlohmann::json::parse(Admin("GET", "/api/v1/devices?limit=1000").body)["devices"];
+  EXPECT_EQ(list.size(), 41u);
+}
+
 class EscapedPemForwardingTest : public CheckInForwardingTest {
  protected:
   void SetUp() override { Boot({"--cert-header", "X-Ssl-Client-Cert"}, "escaped-pem"); }
@@ -472,8 +552,7 @@ TEST_F(EscapedPemForwardingTest, NginxStyleHeaderParsesUpstream) {
   ASSERT_EQ(Device("/mdm/checkin", Fixture("Authenticate.2.plist"), &device_).status, 200);
   auto records = control_->Requests();
   ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].value("cert_sha256", ""), Sha(DerOf(device_.cert_pem)))
-      << records[0].dump();
+  EXPECT_EQ(records[0].value("cert_sha256", ""), Sha(DerOf(device_.cert_pem))) << records[0].dump();
   std::string header = records[0]["headers"]["x-ssl-client-cert"];
   EXPECT_EQ(header.rfind("-----BEGIN%20CERTIFICATE-----", 0), 0u) << header.substr(0, 40);
   EXPECT_FALSE(records[0]["headers"].contains("client-cert"));

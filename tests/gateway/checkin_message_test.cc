@@ -92,10 +92,9 @@ TEST(CheckInMessageTest, Refusals) {
   auto bad_status = ParseCommandReport(
       Plist("<key>UDID</key><string>x</string><key>Status</key><string>Maybe</string>"), {});
   EXPECT_EQ(bad_status.status().reason(), "unknown_status");
-  auto idle =
-      ParseCommandReport(Plist("<key>UDID</key><string>x</string><key>Status</key>"
-                               "<string>Idle</string>"),
-                         {});
+  auto idle = ParseCommandReport(Plist("<key>UDID</key><string>x</string><key>Status</key>"
+                                       "<string>Idle</string>"),
+                                 {});
   EXPECT_TRUE(idle.ok());
   auto ack_without_uuid = ParseCommandReport(
       Plist("<key>UDID</key><string>x</string><key>Status</key><string>Acknowledged</string>"), {});
