@@ -85,6 +85,14 @@ void PushService::Push(std::vector<std::string> ids,
       batch->FinishOne();
       continue;
     }
+    if (rec.status == "checked_out") {
+      // The device removed its MDM profile (CheckOut): a push would wake nothing.
+      out.error_code = "checked_out";
+      out.message = "the device checked out (its enrollment profile was removed)";
+      out.outcome = PushOutcome::kRequestRejected;
+      batch->FinishOne();
+      continue;
+    }
     if (rec.token_invalid_at_ms) {
       out.error_code = "token_unregistered";
       out.message = "APNs reported this token unregistered; waiting for a new TokenUpdate";
