@@ -76,14 +76,31 @@ void CheckInService::Refuse(const Status& status, const char* route, net::Respon
   respond(DeviceError(status, 30));
 }
 
+void CheckInService::RememberBinding(const std::string& device_id, const std::string& sha256) {
+  std::lock_guard lock(bound_mu_);
+  if (bound_.size() >= 200000) bound_.clear();
+  bound_[device_id] = {sha256, clock_.NowUnixSeconds()};
+}
+
 Status CheckInService::CheckBinding(const std::string& device_id, const DeviceIdentity& identity,
                                     bool rebind) {
   int64_t now = clock_.NowUnixSeconds();
   store::DeviceIdentityRecord record{device_id, identity.sha256_hex, identity.not_after, now};
   if (rebind) return Status::Ok();  // Authenticate binds, in its recording transaction
+  {
+    std::lock_guard lock(bound_mu_);
+    auto it = bound_.find(device_id);
+    if (it != bound_.end() && it->second.sha256 == identity.sha256_hex &&
+        now - it->second.at < 60) {
+      return Status::Ok();
+    }
+  }
   auto bound = enrollments_.GetDeviceIdentity(device_id);
   if (bound.ok()) {
-    if (bound->cert_sha256 == identity.sha256_hex) return Status::Ok();
+    if (bound->cert_sha256 == identity.sha256_hex) {
+      RememberBinding(device_id, identity.sha256_hex);
+      return Status::Ok();
+    }
     return Status::PermissionDenied(
         "this device enrolled with another identity certificate; reinstall the enrollment "
         "profile to bind a new one",
@@ -94,7 +111,9 @@ Status CheckInService::CheckBinding(const std::string& device_id, const DeviceId
   // certificate it presents now becomes its binding.
   log::Info("device identity bound at first check-in",
             {{"device_id", device_id}, {"cert_sha256", identity.sha256_hex}});
-  return enrollments_.PutDeviceIdentity(record);
+  Status put = enrollments_.PutDeviceIdentity(record);
+  if (put.ok()) RememberBinding(device_id, identity.sha256_hex);
+  return put;
 }
 
 void CheckInService::HandleCheckIn(const net::Request& request, net::Respond respond) {
@@ -136,6 +155,7 @@ void CheckInService::HandleCheckIn(const net::Request& request, net::Respond res
       r.created_at = r.updated_at = now;
       recorded = enrollments_.RecordAuthenticate(
           r, {device_id, identity->sha256_hex, identity->not_after, now});
+      if (recorded.ok()) RememberBinding(device_id, identity->sha256_hex);
       break;
     }
     case CheckInType::kTokenUpdate: {

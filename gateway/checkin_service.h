@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -55,6 +56,15 @@ class CheckInService {
   UpstreamForwarder& forwarder_;
   const Clock& clock_;
   PlistLimits limits_;
+  // Bindings read recently (device id → cert SHA-256 and when read): a match within 60 s skips the
+  // store read. A mismatch always re-reads the store (another instance may have re-bound).
+  struct Bound {
+    std::string sha256;
+    int64_t at = 0;
+  };
+  std::mutex bound_mu_;
+  std::unordered_map<std::string, Bound> bound_;  // GUARDED_BY(bound_mu_)
+  void RememberBinding(const std::string& device_id, const std::string& sha256);
   mutable std::mutex topic_mu_;
   std::string push_topic_;
   std::unique_ptr<metrics::Registry> own_registry_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include "common/crypto/digest.h"
 #include "common/crypto/openssl_ptr.h"
@@ -142,6 +143,29 @@ DeviceIdentityVerifier::~DeviceIdentityVerifier() {
 
 Result<DeviceIdentity> DeviceIdentityVerifier::VerifyCertificate(const std::string& der,
                                                                  std::string source) const {
+  constexpr int64_t kRemember = 300;         // seconds a chain check is trusted
+  constexpr size_t kMaxRemembered = 200000;  // identities; the map is cleared when full
+  std::string sha = HexEncode(crypto::Sha256(der));
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = verified_.find(sha);
+    if (it != verified_.end() && now - it->second.checked_at < kRemember &&
+        now < it->second.not_after) {
+      return DeviceIdentity{der, sha, it->second.not_after, std::move(source)};
+    }
+  }
+  auto checked = CheckChain(der, std::move(source));
+  if (checked.ok()) {
+    std::lock_guard lock(cache_mu_);
+    if (verified_.size() >= kMaxRemembered) verified_.clear();
+    verified_[sha] = {checked->not_after, now};
+  }
+  return checked;
+}
+
+Result<DeviceIdentity> DeviceIdentityVerifier::CheckChain(const std::string& der,
+                                                          std::string source) const {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   crypto::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!cert) {

@@ -8,14 +8,22 @@
 // The certificate must chain to the configured device CA bundle(s) (the devices CA file and the
 // gateway's own enrollment CA) with the TLS-client purpose (no EKU, or clientAuth).
 //
-// Thread-safety: Verify is const and safe from any thread (the X509_STORE is only read).
+// A successful chain check is remembered per certificate (SHA-256 of the DER) for 5 minutes and
+// never past the certificate's notAfter: decoding a certificate's key in OpenSSL 3 (OSSL_DECODER)
+// and checking its chain cost more than everything else a check-in does, and a device presents the
+// same identity on every request. Failures are not remembered.
+//
+// Thread-safety: Verify is const and safe from any thread (the X509_STORE is only read; the cache
+// has its own mutex).
 #pragma once
 
 #include <openssl/x509.h>
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -56,8 +64,16 @@ class DeviceIdentityVerifier {
  private:
   DeviceIdentityVerifier() = default;
   Result<DeviceIdentity> VerifySignature(std::string_view header, std::string_view body) const;
+  // Full decode + chain check of |der| (no cache).
+  Result<DeviceIdentity> CheckChain(const std::string& der, std::string source) const;
   X509_STORE* store_ = nullptr;
   std::vector<Cidr> trusted_proxies_;
+  struct Verified {
+    int64_t not_after = 0;
+    int64_t checked_at = 0;
+  };
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, Verified> verified_;  // GUARDED_BY(cache_mu_)
 };
 
 }  // namespace mdmgw::gateway

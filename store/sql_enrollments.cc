@@ -158,16 +158,11 @@ Status Store::RecordAuthenticate(const EnrollmentRecord& d, const DeviceIdentity
 
 Status Store::RecordTokenUpdate(const EnrollmentRecord& r) {
   SqlValue unlock = r.sealed_unlock_token ? SqlValue(Blob{*r.sealed_unlock_token}) : SqlValue();
-  return db_->Transaction([&]() -> Status {
-    // A user channel (or a device first seen here) takes the device channel's details (serial,
-    // method) for the device list.
-    std::vector<SqlValue> device(6, std::string());
-    auto rows = db_->Query(
-        "SELECT serial, model, os_version, device_name, enrollment_method, dep_server"
-        " FROM enrollments WHERE id = $1",
-        {r.device_id});
-    if (!rows.ok()) return rows.status();
-    if (!rows->empty()) device = rows->front();
+  // A user channel takes the device channel's details (serial, method) for the device list. A
+  // device channel is its own row (an upsert keeps its details), so it needs no read: one
+  // statement, the hot path of every TokenUpdate.
+  bool user_channel = r.id != r.device_id;
+  auto Upsert = [&](const std::vector<SqlValue>& device) -> Status {
     return db_
         ->Exec(
             "INSERT INTO enrollments (id, device_id, type, topic, push_token, push_magic,"
@@ -193,7 +188,19 @@ Status Store::RecordTokenUpdate(const EnrollmentRecord& r) {
              AsText(device[1]), AsText(device[2]), AsText(device[3]), AsText(device[4]),
              AsText(device[5])})
         .status();
-  });
+  };
+  auto record = [&]() -> Status {
+    std::vector<SqlValue> device(6, std::string());
+    if (!user_channel) return Upsert(device);
+    auto rows = db_->Query(
+        "SELECT serial, model, os_version, device_name, enrollment_method, dep_server"
+        " FROM enrollments WHERE id = $1",
+        {r.device_id});
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) device = rows->front();
+    return Upsert(device);
+  };
+  return user_channel ? db_->Transaction(record) : record();
 }
 
 Status Store::RecordCheckOut(const std::string& id, int64_t at) {
