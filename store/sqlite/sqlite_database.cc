@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <unordered_map>
 
 namespace mdmgw::store {
 namespace {
@@ -10,7 +11,10 @@ namespace {
 class SqliteDatabase final : public SqlDatabase {
  public:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
-  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+  ~SqliteDatabase() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   Result<std::vector<SqlRow>> Query(std::string_view sql,
                                     const std::vector<SqlValue>& params) override {
@@ -78,10 +82,31 @@ class SqliteDatabase final : public SqlDatabase {
 
   Status Run(std::string_view sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows,
              int64_t* changes) {
+    // Prepared statements are kept per SQL text: the role stores run a fixed set of statements, and
+    // preparing one costs more than running it (the check-in hot path showed sqlite3_prepare).
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) return Error(rc);
-    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> guard(stmt, sqlite3_finalize);
+    int rc = SQLITE_OK;
+    std::string key(sql);
+    if (auto it = statements_.find(key); it != statements_.end()) {
+      stmt = it->second;
+    } else {
+      rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return Error(rc);
+      if (statements_.size() >= kMaxStatements) {
+        for (auto& [text, old] : statements_) sqlite3_finalize(old);
+        statements_.clear();
+      }
+      statements_.emplace(std::move(key), stmt);
+    }
+    // Reset (not finalize) when done: the statement stays prepared and releases its locks.
+    struct ResetGuard {
+      sqlite3_stmt* s;
+      ~ResetGuard() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } guard{stmt};
     // "$N" is an SQLite named parameter; binding by name keeps $N meaning the N-th value even when
     // a statement uses them out of order or twice.
     for (size_t i = 0; i < params.size(); ++i) {
@@ -138,8 +163,10 @@ class SqliteDatabase final : public SqlDatabase {
     return Status::Ok();
   }
 
+  static constexpr size_t kMaxStatements = 512;
   sqlite3* db_;
   std::recursive_mutex mu_;  // one connection; recursive so Transaction bodies can query
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace

@@ -43,7 +43,9 @@ std::string Bplist(const std::vector<std::string>& objects, uint64_t top = 0,
   }
   uint64_t table = out.size();
   for (uint64_t off : offsets) {
-    for (int b = offset_size - 1; b >= 0; --b) out.push_back(static_cast<char>(off >> (8 * b)));
+    for (int b = offset_size - 1; b >= 0; --b) {
+      out.push_back(static_cast<char>(b >= 8 ? 0 : off >> (8 * b)));  // sizes > 8 are the test
+    }
   }
   std::string trailer(32, '\0');
   trailer[6] = static_cast<char>(offset_size);
