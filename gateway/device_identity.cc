@@ -11,6 +11,7 @@
 
 #include "common/crypto/digest.h"
 #include "common/crypto/openssl_ptr.h"
+#include "common/crypto/signed_data_split.h"
 #include "common/encoding.h"
 
 namespace mdmgw::gateway {
@@ -141,31 +142,48 @@ DeviceIdentityVerifier::~DeviceIdentityVerifier() {
   if (store_ != nullptr) X509_STORE_free(store_);
 }
 
+std::shared_ptr<X509> DeviceIdentityVerifier::Remembered(const std::string& sha, int64_t now,
+                                                         int64_t* not_after) const {
+  std::lock_guard lock(cache_mu_);
+  auto it = verified_.find(sha);
+  if (it == verified_.end() || now - it->second.checked_at >= kRememberSeconds ||
+      now >= it->second.not_after) {
+    return nullptr;
+  }
+  *not_after = it->second.not_after;
+  return it->second.cert;
+}
+
+void DeviceIdentityVerifier::Remember(const std::string& sha, int64_t not_after,
+                                      std::shared_ptr<X509> cert, int64_t now) const {
+  std::lock_guard lock(cache_mu_);
+  if (verified_.size() >= kMaxRemembered) {
+    // Drop what has lapsed first; a table still full of live entries starts over.
+    std::erase_if(verified_, [&](const auto& kv) {
+      return now - kv.second.checked_at >= kRememberSeconds || now >= kv.second.not_after;
+    });
+    if (verified_.size() >= kMaxRemembered) verified_.clear();
+  }
+  verified_[sha] = {not_after, now, std::move(cert)};
+}
+
 Result<DeviceIdentity> DeviceIdentityVerifier::VerifyCertificate(const std::string& der,
                                                                  std::string source) const {
-  constexpr int64_t kRemember = 300;         // seconds a chain check is trusted
-  constexpr size_t kMaxRemembered = 200000;  // identities; the map is cleared when full
   std::string sha = HexEncode(crypto::Sha256(der));
   int64_t now = static_cast<int64_t>(std::time(nullptr));
-  {
-    std::lock_guard lock(cache_mu_);
-    auto it = verified_.find(sha);
-    if (it != verified_.end() && now - it->second.checked_at < kRemember &&
-        now < it->second.not_after) {
-      return DeviceIdentity{der, sha, it->second.not_after, std::move(source)};
-    }
+  int64_t not_after = 0;
+  if (Remembered(sha, now, &not_after)) {
+    return DeviceIdentity{der, sha, not_after, std::move(source)};
   }
-  auto checked = CheckChain(der, std::move(source));
-  if (checked.ok()) {
-    std::lock_guard lock(cache_mu_);
-    if (verified_.size() >= kMaxRemembered) verified_.clear();
-    verified_[sha] = {checked->not_after, now};
-  }
+  std::shared_ptr<X509> cert;
+  auto checked = CheckChain(der, std::move(source), &cert);
+  if (checked.ok()) Remember(sha, checked->not_after, std::move(cert), now);
   return checked;
 }
 
 Result<DeviceIdentity> DeviceIdentityVerifier::CheckChain(const std::string& der,
-                                                          std::string source) const {
+                                                          std::string source,
+                                                          std::shared_ptr<X509>* decoded) const {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   crypto::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!cert) {
@@ -188,6 +206,7 @@ Result<DeviceIdentity> DeviceIdentityVerifier::CheckChain(const std::string& der
   id.sha256_hex = HexEncode(crypto::Sha256(der));
   id.not_after = NotAfter(cert.get());
   id.source = std::move(source);
+  *decoded = std::shared_ptr<X509>(cert.release(), X509_free);
   return id;
 }
 
@@ -195,7 +214,17 @@ Result<DeviceIdentity> DeviceIdentityVerifier::VerifySignature(std::string_view 
                                                                std::string_view body) const {
   auto der = Base64Decode(StripSpace(header));
   if (!der.ok() || der->empty()) return BadSignature("not base64");
-  crypto::BioPtr in = crypto::MemBio(*der);
+  // Fast path: the one embedded certificate was decoded and chain-checked recently. OpenSSL then
+  // reads the SignedData without it (no key decode) and finds the signer among |certs|.
+  std::shared_ptr<X509> known;
+  int64_t not_after = 0;
+  std::string known_sha;
+  auto split = crypto::SplitSignedData(*der);
+  if (split && split->certificates.size() == 1) {
+    known_sha = HexEncode(crypto::Sha256(split->certificates[0]));
+    known = Remembered(known_sha, static_cast<int64_t>(std::time(nullptr)), &not_after);
+  }
+  crypto::BioPtr in = crypto::MemBio(known ? split->without_certificates : *der);
   CMS_ContentInfo* cms = d2i_CMS_bio(in.get(), nullptr);
   if (cms == nullptr) {
     ERR_clear_error();
@@ -209,12 +238,19 @@ Result<DeviceIdentity> DeviceIdentityVerifier::VerifySignature(std::string_view 
     return BadSignature("expected exactly one signer");
   }
   crypto::BioPtr content = crypto::MemBio(body);
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> certs(
+      sk_X509_new_null(), [](STACK_OF(X509) * s) { sk_X509_free(s); });
+  if (known) sk_X509_push(certs.get(), known.get());
   // The signer's chain is checked below with the TLS-client purpose (device identities carry
   // clientAuth, which CMS_verify's S/MIME purpose would refuse).
-  if (CMS_verify(cms, nullptr, nullptr, content.get(), nullptr,
+  if (CMS_verify(cms, certs.get(), nullptr, content.get(), nullptr,
                  CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
     ERR_clear_error();
     return BadSignature("the signature does not verify over this body");
+  }
+  if (known) {
+    return DeviceIdentity{std::string(split->certificates[0]), known_sha, not_after,
+                          "mdm-signature"};
   }
   STACK_OF(X509)* signers = CMS_get0_signers(cms);
   if (signers == nullptr || sk_X509_num(signers) != 1) {

@@ -11,7 +11,9 @@
 // A successful chain check is remembered per certificate (SHA-256 of the DER) for 5 minutes and
 // never past the certificate's notAfter: decoding a certificate's key in OpenSSL 3 (OSSL_DECODER)
 // and checking its chain cost more than everything else a check-in does, and a device presents the
-// same identity on every request. Failures are not remembered.
+// same identity on every request. The decoded certificate is kept too: an `Mdm-Signature` whose
+// one embedded certificate is remembered is read without it (crypto::SplitSignedData) and verified
+// against the kept X509, so its key is not decoded again. Failures are not remembered.
 //
 // Thread-safety: Verify is const and safe from any thread (the X509_STORE is only read; the cache
 // has its own mutex).
@@ -64,13 +66,23 @@ class DeviceIdentityVerifier {
  private:
   DeviceIdentityVerifier() = default;
   Result<DeviceIdentity> VerifySignature(std::string_view header, std::string_view body) const;
-  // Full decode + chain check of |der| (no cache).
-  Result<DeviceIdentity> CheckChain(const std::string& der, std::string source) const;
+  // Full decode + chain check of |der| (no cache); |decoded| receives the certificate.
+  Result<DeviceIdentity> CheckChain(const std::string& der, std::string source,
+                                    std::shared_ptr<X509>* decoded) const;
+  // The remembered decoded certificate for |sha| (hex SHA-256 of its DER) if its check is still
+  // fresh, else null.
+  std::shared_ptr<X509> Remembered(const std::string& sha, int64_t now, int64_t* not_after) const;
+  void Remember(const std::string& sha, int64_t not_after, std::shared_ptr<X509> cert,
+                int64_t now) const;
+  static constexpr int64_t kRememberSeconds = 300;  // how long a chain check is trusted
+  // Remembered identities (a decoded certificate is ~3 KB); lapsed entries go first when full.
+  static constexpr size_t kMaxRemembered = 100000;
   X509_STORE* store_ = nullptr;
   std::vector<Cidr> trusted_proxies_;
   struct Verified {
     int64_t not_after = 0;
     int64_t checked_at = 0;
+    std::shared_ptr<X509> cert;  // decoded once; only read afterwards (safe across threads)
   };
   mutable std::mutex cache_mu_;
   mutable std::unordered_map<std::string, Verified> verified_;  // GUARDED_BY(cache_mu_)

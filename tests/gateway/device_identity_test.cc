@@ -118,6 +118,38 @@ TEST_F(DeviceIdentityTest, MdmSignature) {
   EXPECT_EQ(verifier_->Verify(garbage).status().reason(), "bad_signature");
 }
 
+// Once a device's certificate is remembered, its signatures are checked against the kept
+// certificate (the embedded copy is not decoded again): still only over the exact body.
+TEST_F(DeviceIdentityTest, MdmSignatureWithRememberedCertificate) {
+  net::Request first;
+  first.body = "<plist>first</plist>";
+  first.headers.Add("mdm-signature", Sign(device_, first.body));
+  auto a = verifier_->Verify(first);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  for (const char* body : {"<plist>second</plist>", "<plist>third</plist>"}) {
+    net::Request next;
+    next.body = body;
+    next.headers.Add("mdm-signature", Sign(device_, next.body));
+    auto b = verifier_->Verify(next);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    EXPECT_EQ(b->sha256_hex, a->sha256_hex);
+    EXPECT_EQ(b->cert_der, DerOf(device_.cert_pem));
+    EXPECT_EQ(b->not_after, a->not_after);
+    net::Request tampered = next;
+    tampered.body += "x";
+    EXPECT_EQ(verifier_->Verify(tampered).status().reason(), "bad_signature");
+    // Another message's signature does not cover this body.
+    net::Request swapped = next;
+    swapped.headers.Set("mdm-signature", std::string(*first.headers.Get("mdm-signature")));
+    EXPECT_EQ(verifier_->Verify(swapped).status().reason(), "bad_signature");
+  }
+  // The remembered device does not make a stranger's signature acceptable.
+  net::Request stranger;
+  stranger.body = first.body;
+  stranger.headers.Add("mdm-signature", Sign(stranger_, stranger.body));
+  EXPECT_EQ(verifier_->Verify(stranger).status().reason(), "untrusted_certificate");
+}
+
 TEST_F(DeviceIdentityTest, ClientCertHeaderOnlyFromTrustedProxies) {
   std::string header = ":" + Base64Encode(DerOf(device_.cert_pem)) + ":";
   net::Request outside;
