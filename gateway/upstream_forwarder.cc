@@ -60,6 +60,8 @@ Result<std::unique_ptr<UpstreamForwarder>> UpstreamForwarder::Create(
   http.ca_file = options.ca_file;
   http.max_idle_per_host = static_cast<size_t>(options.connections_per_core);
   http.threads = options.threads;
+  // Check-ins arrive on the server's I/O threads: forward from there, on the same loop.
+  http.use_caller_loop = true;
   auto client = net::H1Client::Create(http);
   if (!client.ok()) return client.status().WithContext("upstream HTTP client");
   f->http_ = std::move(client).value();

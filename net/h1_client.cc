@@ -12,6 +12,7 @@
 
 #include "common/crypto/openssl_ptr.h"
 #include "net/asio.h"
+#include "net/io_loop.h"
 #include "net/url.h"
 
 namespace mdmgw::net {
@@ -38,15 +39,69 @@ struct Connection {
   }
 };
 
+// Idle keep-alive connections by key ("<client id>|scheme://host:port").
+class IdlePool {
+ public:
+  std::unique_ptr<Connection> Take(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(key);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    auto conn = std::move(it->second.back());
+    it->second.pop_back();
+    return conn;
+  }
+  void Put(std::unique_ptr<Connection> conn, size_t max_per_key) {
+    std::lock_guard lock(mu_);
+    auto& list = idle_[conn->key];
+    if (list.size() < max_per_key) list.push_back(std::move(conn));
+  }
+  void Clear() {
+    std::lock_guard lock(mu_);
+    idle_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>>
+      idle_;  // GUARDED_BY(mu_)
+};
+
+// The idle connections opened on a caller's loop (use_caller_loop) belong to that loop: kept in a
+// service of its io_context, so they are closed when the loop is torn down — before the socket
+// services they use — whether or not the client still exists.
+class LoopIdlePool : public asio::execution_context::service {
+ public:
+  static asio::execution_context::id id;
+  explicit LoopIdlePool(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+  void shutdown() override { pool.Clear(); }
+  IdlePool pool;
+};
+asio::execution_context::id LoopIdlePool::id;
+
+std::atomic<uint64_t> next_client_id{1};
+
 }  // namespace
+
+// What exchanges need from their client. Shared so that an exchange running on a caller's loop
+// stays valid if the client is destroyed meanwhile.
+struct H1ClientShared {
+  H1ClientShared(const H1ClientOptions& o)
+      : options(o), tls(asio::ssl::context::tls_client), id(next_client_id.fetch_add(1)) {}
+  H1ClientOptions options;
+  asio::ssl::context tls;
+  uint64_t id;
+  std::atomic<uint64_t> opened{0};
+  IdlePool own_idle;  // connections on the client's own io_context
+};
 
 class H1Client::Impl {
  public:
   explicit Impl(const H1ClientOptions& options)
-      : options_(options), tls_(asio::ssl::context::tls_client) {}
+      : shared_(std::make_shared<H1ClientShared>(options)) {}
 
   Status Init() {
-    SSL_CTX* ctx = tls_.native_handle();
+    const H1ClientOptions& options_ = shared_->options;
+    SSL_CTX* ctx = shared_->tls.native_handle();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_default_verify_paths(ctx);
     if (!options_.ca_file.empty() &&
@@ -76,36 +131,15 @@ class H1Client::Impl {
     work_.reset();
     ioc_.stop();
     for (auto& t : threads_) t.join();
-    std::lock_guard lock(mu_);
-    idle_.clear();
+    shared_->own_idle.Clear();  // their sockets belong to ioc_, destroyed next
   }
 
   void Send(ClientRequest request, Callback done);
 
-  std::unique_ptr<Connection> TakeIdle(const std::string& key) {
-    std::lock_guard lock(mu_);
-    auto it = idle_.find(key);
-    if (it == idle_.end() || it->second.empty()) return nullptr;
-    auto conn = std::move(it->second.back());
-    it->second.pop_back();
-    return conn;
-  }
-
-  void PutIdle(std::unique_ptr<Connection> conn) {
-    std::lock_guard lock(mu_);
-    auto& list = idle_[conn->key];
-    if (list.size() < options_.max_idle_per_host) list.push_back(std::move(conn));
-  }
-
-  H1ClientOptions options_;
+  std::shared_ptr<H1ClientShared> shared_;
   asio::io_context ioc_;
-  asio::ssl::context tls_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
-  std::atomic<uint64_t> opened_{0};
-  std::mutex mu_;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>>
-      idle_;  // GUARDED_BY(mu_)
 };
 
 namespace {
@@ -113,15 +147,19 @@ namespace {
 // One request/response exchange. Lives as long as an operation holds it.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(H1Client::Impl& client, Url url, ClientRequest request, H1Client::Callback done)
-      : client_(client),
+  Exchange(std::shared_ptr<H1ClientShared> client, asio::io_context& loop, bool own_loop,
+           IdlePool& pool, Url url, ClientRequest request, H1Client::Callback done)
+      : client_(std::move(client)),
+        loop_(loop),
+        own_loop_(own_loop),
+        pool_(pool),
         url_(std::move(url)),
         request_(std::move(request)),
         done_(std::move(done)),
         deadline_(std::chrono::steady_clock::now() + request_.timeout) {}
 
   void Start() {
-    conn_ = client_.TakeIdle(Key());
+    conn_ = pool_.Take(Key());
     if (conn_) {
       reused_ = true;
       Write();
@@ -131,7 +169,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
  private:
-  std::string Key() const { return url_.scheme + "://" + url_.HostPort(); }
+  std::string Key() const {
+    return std::to_string(client_->id) + "|" + url_.scheme + "://" + url_.HostPort();
+  }
 
   std::chrono::steady_clock::duration Remaining() const {
     auto left = deadline_ - std::chrono::steady_clock::now();
@@ -140,15 +180,18 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void Connect() {
     reused_ = false;
-    auto strand = asio::make_strand(client_.ioc_);
     conn_ = std::make_unique<Connection>();
     conn_->key = Key();
+    // The client's own context may run on several threads (a strand per connection); a caller's
+    // loop is run by one thread.
+    asio::any_io_executor ex = own_loop_ ? asio::any_io_executor(asio::make_strand(loop_))
+                                         : asio::any_io_executor(loop_.get_executor());
     if (url_.tls()) {
-      conn_->tls = std::make_unique<SslStream>(strand, client_.tls_);
+      conn_->tls = std::make_unique<SslStream>(ex, client_->tls);
     } else {
-      conn_->plain = std::make_unique<beast::tcp_stream>(strand);
+      conn_->plain = std::make_unique<beast::tcp_stream>(ex);
     }
-    resolver_.emplace(strand);
+    resolver_.emplace(ex);
     resolver_->async_resolve(
         url_.host, std::to_string(url_.port),
         [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
@@ -167,7 +210,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void OnConnect(boost::system::error_code ec) {
     if (ec) return Fail(ErrorStatus("connecting to", ec));
-    client_.opened_.fetch_add(1);
+    client_->opened.fetch_add(1);
     conn_->tcp().socket().set_option(tcp::no_delay(true), ec);
     if (!conn_->tls) return Write();
     SSL* ssl = conn_->tls->native_handle();
@@ -197,7 +240,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     req_.version(11);
     bool default_port = url_.port == (url_.tls() ? 443 : 80);
     req_.set(http::field::host, default_port ? url_.host : url_.HostPort());
-    req_.set(http::field::user_agent, client_.options_.user_agent);
+    req_.set(http::field::user_agent, client_->options.user_agent);
     for (const auto& [n, v] : request_.headers.fields()) req_.set(n, v);
     req_.body() = request_.body;
     req_.keep_alive(true);
@@ -218,7 +261,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       return Fail(ErrorStatus("writing to", ec));
     }
     parser_.emplace();
-    parser_->body_limit(client_.options_.max_response_bytes);
+    parser_->body_limit(client_->options.max_response_bytes);
     if (request_.method == "HEAD") parser_->skip(true);
     conn_->tcp().expires_after(Remaining());
     conn_->Visit([&](auto& stream) {
@@ -233,7 +276,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (!parser_->got_some() && CanRetry()) return Retry();
       if (ec == http::error::body_limit) {
         return Fail(Status::TooLarge("response from " + url_.HostPort() + " exceeds " +
-                                     std::to_string(client_.options_.max_response_bytes) +
+                                     std::to_string(client_->options.max_response_bytes) +
                                      " bytes"));
       }
       return Fail(ErrorStatus("reading from", ec));
@@ -246,7 +289,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response.body = std::move(msg.body());
     if (msg.keep_alive()) {
       conn_->tcp().expires_never();
-      client_.PutIdle(std::move(conn_));
+      pool_.Put(std::move(conn_), client_->options.max_idle_per_host);
     }
     Finish(std::move(response));
   }
@@ -275,7 +318,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (done) done(std::move(result));
   }
 
-  H1Client::Impl& client_;
+  std::shared_ptr<H1ClientShared> client_;
+  asio::io_context& loop_;
+  bool own_loop_;
+  IdlePool& pool_;
   Url url_;
   ClientRequest request_;
   H1Client::Callback done_;
@@ -296,9 +342,14 @@ void H1Client::Impl::Send(ClientRequest request, Callback done) {
     done(url.status());
     return;
   }
-  auto exchange = std::make_shared<Exchange>(*this, std::move(url).value(), std::move(request),
-                                             std::move(done));
-  asio::post(ioc_, [exchange] { exchange->Start(); });
+  asio::io_context* caller = shared_->options.use_caller_loop ? CurrentIoLoop() : nullptr;
+  asio::io_context& loop = caller != nullptr ? *caller : ioc_;
+  IdlePool& pool =
+      caller != nullptr ? asio::use_service<LoopIdlePool>(*caller).pool : shared_->own_idle;
+  auto exchange =
+      std::make_shared<Exchange>(shared_, loop, caller == nullptr, pool, std::move(url).value(),
+                                 std::move(request), std::move(done));
+  asio::post(loop, [exchange] { exchange->Start(); });
 }
 
 Result<std::unique_ptr<H1Client>> H1Client::Create(const H1ClientOptions& options) {
@@ -322,6 +373,6 @@ Result<ClientResponse> H1Client::SendSync(ClientRequest request) {
   return future.get();
 }
 
-uint64_t H1Client::connections_opened() const { return impl_->opened_.load(); }
+uint64_t H1Client::connections_opened() const { return impl_->shared_->opened.load(); }
 
 }  // namespace mdmgw::net

@@ -4,7 +4,8 @@
 // A connection is reused per scheme+host+port. A request that fails on a reused connection before
 // any response byte arrived (the server closed it while idle) is retried once on a new connection;
 // its body is buffered, so the retry sends the same bytes.
-// Thread-safety: Send/SendSync from any thread. Owns its I/O threads.
+// Thread-safety: Send/SendSync from any thread. Owns its I/O threads; with use_caller_loop an
+// exchange started on a server I/O thread runs there instead (see H1ClientOptions).
 #pragma once
 
 #include <chrono>
@@ -40,6 +41,11 @@ struct H1ClientOptions {
   size_t max_idle_per_host = 32;
   uint64_t max_response_bytes = 64ull << 20;  // Default: 64 MiB.
   int threads = 1;
+  // When Send is called on a net::Server I/O thread, run the exchange on that thread's loop (its
+  // callback too) and pool its connections per loop, instead of handing it to the client's own
+  // threads. For the check-in forward, where the thread hops cost more than the exchange.
+  // Default: off (the client's own threads do all I/O).
+  bool use_caller_loop = false;
   std::string user_agent = "mdm-gateway/0.1";
 };
 
@@ -50,7 +56,8 @@ class H1Client {
   static Result<std::unique_ptr<H1Client>> Create(const H1ClientOptions& options);
   ~H1Client();
 
-  // Sends |request|; |done| runs once, on a client I/O thread. Errors: InvalidArgument (bad URL),
+  // Sends |request|; |done| runs once, on a client I/O thread (or the caller's loop, see
+  // use_caller_loop). Errors: InvalidArgument (bad URL),
   // Unavailable (resolve/connect/TLS/reset), Timeout (deadline), TooLarge (response over the
   // limit).
   void Send(ClientRequest request, Callback done);

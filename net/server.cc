@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "net/io_loop.h"
 #include "net/server_connection.h"
 #include "net/tls_context.h"
 
@@ -47,7 +48,10 @@ class Server::Impl {
     for (auto& ioc : iocs_) {
       // Without outstanding work a context's run() returns at once; keep each alive until Shutdown.
       work_.push_back(asio::make_work_guard(*ioc));
-      threads_.emplace_back([ioc = ioc.get()] { ioc->run(); });
+      threads_.emplace_back([ioc = ioc.get()] {
+        ScopedIoLoop mark(ioc);
+        ioc->run();
+      });
     }
     return Status::Ok();
   }

@@ -49,7 +49,7 @@ std::string Der(X509* cert) {
 
 // Detached CMS over |body|; |extra| certificates are added beside the signer's.
 std::string SignDetached(const Signer& s, const std::string& body, int flags,
-                         STACK_OF(X509)* extra = nullptr) {
+                         STACK_OF(X509) * extra = nullptr) {
   BIO* in = BIO_new_mem_buf(body.data(), static_cast<int>(body.size()));
   CMS_ContentInfo* cms = CMS_sign(s.cert, s.key, extra, in, CMS_BINARY | CMS_DETACHED | flags);
   BIO_free(in);
@@ -70,8 +70,8 @@ bool Verifies(const std::string& der, const std::string& body, X509* cert) {
   STACK_OF(X509)* certs = sk_X509_new_null();
   if (cert != nullptr) sk_X509_push(certs, cert);
   BIO* content = BIO_new_mem_buf(body.data(), static_cast<int>(body.size()));
-  int ok = CMS_verify(cms, certs, nullptr, content, nullptr,
-                      CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY);
+  int ok =
+      CMS_verify(cms, certs, nullptr, content, nullptr, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY);
   BIO_free(content);
   sk_X509_free(certs);
   CMS_ContentInfo_free(cms);

@@ -199,5 +199,89 @@ TEST(H1ClientTest, SpeaksTlsAndVerifiesTheServer) {
   server.value()->Shutdown(1s);
 }
 
+// Forwards every request to |upstream| with |client| and answers with the upstream's body and
+// whether the answer came back on the thread that took the request.
+class ForwardingHandler : public RequestHandler {
+ public:
+  ForwardingHandler(H1Client** client, std::string upstream)
+      : client_(client), upstream_(std::move(upstream)) {}
+  uint64_t MaxBodyBytes(const Request&) const override { return 1 << 20; }
+  void Handle(std::unique_ptr<Request>, Respond respond) override {
+    auto handler_thread = std::this_thread::get_id();
+    ClientRequest out{"GET", upstream_, {}, "", 5s};
+    (*client_)->Send(out, [handler_thread, respond](Result<ClientResponse> r) {
+      if (!r.ok()) return respond(Response::Text(502, r.status().ToString()));
+      bool same = std::this_thread::get_id() == handler_thread;
+      respond(Response::Text(200, r->body + (same ? " same-thread" : " other-thread")));
+    });
+  }
+
+ private:
+  H1Client** client_;
+  std::string upstream_;
+};
+
+TEST(H1ClientTest, CallerLoopKeepsTheExchangeOnTheServerThread) {
+  mdmgw::testing::TempDir dir;
+  mdmgw::testing::TestCa ca(dir.path());
+  auto cert = ca.IssueServer("server");
+  // The upstream: another of our servers (TLS, answers "tls GET 0").
+  OkHandler ok;
+  ServerOptions up_options;
+  up_options.port = 0;
+  up_options.threads = 2;
+  up_options.tls_cert_file = cert.cert_file;
+  up_options.tls_key_file = cert.key_file;
+  auto upstream = Server::Create(up_options, ok);
+  ASSERT_TRUE(upstream.ok());
+  ASSERT_TRUE(upstream.value()->Start().ok());
+  std::string up_url = "https://127.0.0.1:" + std::to_string(upstream.value()->port()) + "/";
+  H1ClientOptions loop_options;
+  loop_options.use_caller_loop = true;
+  loop_options.ca_file = ca.ca_file();
+  auto loop_client = H1Client::Create(loop_options);
+  ASSERT_TRUE(loop_client.ok());
+  H1Client* forwarder = loop_client.value().get();
+  ForwardingHandler handler(&forwarder, up_url);
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  options.tls_cert_file = cert.cert_file;
+  options.tls_key_file = cert.key_file;
+  auto server = Server::Create(options, handler);
+  ASSERT_TRUE(server.ok());
+  ASSERT_TRUE(server.value()->Start().ok());
+  std::string url = "https://127.0.0.1:" + std::to_string(server.value()->port()) + "/";
+
+  // Separate client connections land on both server threads; each forward stays on its thread.
+  std::vector<std::unique_ptr<H1Client>> devices;
+  for (int d = 0; d < 4; ++d) devices.push_back(NewClient(ca.ca_file()));
+  for (int round = 0; round < 3; ++round) {
+    for (auto& device : devices) {
+      auto res = device->SendSync({"GET", url, {}, "", 5s});
+      ASSERT_TRUE(res.ok()) << res.status().ToString();
+      ASSERT_EQ(res->status, 200) << res->body;
+      EXPECT_EQ(res->body, "tls GET 0 same-thread");
+    }
+  }
+  // Pooled per loop: one upstream connection per server thread for sequential requests.
+  uint64_t opened = loop_client.value()->connections_opened();
+  EXPECT_GE(opened, 1u);
+  EXPECT_LE(opened, 2u);
+
+  // Called from a thread that runs no loop, the client's own threads do the work (and open their
+  // own connection: loop connections are not shared with them).
+  auto direct = loop_client.value()->SendSync({"GET", up_url, {}, "", 5s});
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  EXPECT_EQ(direct->body, "tls GET 0");
+  EXPECT_EQ(loop_client.value()->connections_opened(), opened + 1);
+
+  // The client goes first while its idle connections still sit in the server's loops; the loops
+  // close them when they are torn down (AddressSanitizer checks this order is safe).
+  loop_client.value().reset();
+  server.value()->Shutdown(1s);
+  upstream.value()->Shutdown(1s);
+}
+
 }  // namespace
 }  // namespace mdmgw::net
