@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "gateway/api_keys.h"
+#include "gateway/cli/admin_cli.h"
 #include "gateway/gateway_app.h"
 
 namespace {
@@ -172,17 +173,27 @@ int main(int argc, char** argv) {
   revoke->add_option("key", revoke_target, "name or id")->required();
   AddConfigFlags(revoke, config_file, revoke_flags, store_flags_only);
 
+  // apns, devices, routing, dep, profiles: the admin API of a running gateway.
+  mdmgw::gateway::cli::AdminCli admin(app);
+
   app.add_subcommand("version", "print the version")->callback([] {
     std::cout << "mdm-gateway 0.1.0\n";
   });
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help is exit 0; every usage error is 2 (the documented code), not CLI11's own numbers.
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
 
   auto with_config = [&](const FlagValues& flags, auto run) -> int {
     auto config = LoadConfig(config_file, flags);
     if (!config.ok()) return Fail(config.status(), 2);
     return run(config.value());
   };
+  if (admin.parsed()) return admin.Run(GetEnv, std::cout, std::cerr);
   if (serve->parsed()) return with_config(serve_flags, RunServe);
   if (migrate->parsed()) return with_config(migrate_flags, RunMigrate);
   if (create->parsed()) {
