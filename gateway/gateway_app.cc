@@ -149,7 +149,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
     return {{"apns_certificate",
              {{"state", state}, {"days_left", info->days_left}, {"topic", info->topic}}}};
   });
-  AddAdminInfoRoutes(*app->router_, *app->store_);
+  AddAdminInfoRoutes(*app->router_, *app->store_, *app->api_keys_);
   AddApnsAdminRoutes(*app->router_, *app->push_certs_);
 
   apns::ApnsClientOptions apns_options;

@@ -176,6 +176,20 @@ int main(int argc, char** argv) {
   // apns, devices, routing, dep, profiles: the admin API of a running gateway.
   mdmgw::gateway::cli::AdminCli admin(app);
 
+  // With a server named (--server or MDMGW_SERVER_URL) the apikey commands go over the admin API;
+  // otherwise they write the local store (how the first key is made).
+  mdmgw::gateway::cli::AdminTargetFlags remote;
+  bool remote_json = false;
+  for (CLI::App* cmd : {create, list, revoke}) {
+    cmd->add_option("--server", remote.server_url,
+                    "manage keys of this running gateway over its admin API (env "
+                    "MDMGW_SERVER_URL) instead of the local store");
+    cmd->add_option("--api-key", remote.api_key, "with --server: an admin key (env MDMGW_API_KEY)");
+    cmd->add_option("--ca-file", remote.ca_file, "with --server: its TLS CA (env MDMGW_CA_FILE)");
+    cmd->add_option("--cli-config", remote.config_file, "with --server: the CLI config file");
+    cmd->add_flag("--json", remote_json, "with --server: print the gateway's JSON");
+  }
+
   app.add_subcommand("version", "print the version")->callback([] {
     std::cout << "mdm-gateway 0.1.0\n";
   });
@@ -196,6 +210,13 @@ int main(int argc, char** argv) {
   if (admin.parsed()) return admin.Run(GetEnv, std::cout, std::cerr);
   if (serve->parsed()) return with_config(serve_flags, RunServe);
   if (migrate->parsed()) return with_config(migrate_flags, RunMigrate);
+  bool over_api = !remote.server_url.empty() || GetEnv("MDMGW_SERVER_URL") != nullptr;
+  if (over_api && (create->parsed() || list->parsed() || revoke->parsed())) {
+    std::string action = create->parsed() ? "create" : list->parsed() ? "list" : "revoke";
+    std::string arg = create->parsed() ? key_name : revoke_target;
+    return mdmgw::gateway::cli::RunApiKeyCommand(action, arg, remote, remote_json, GetEnv,
+                                                 std::cout, std::cerr);
+  }
   if (create->parsed()) {
     return with_config(create_flags,
                        [&](const GatewayConfig& c) { return RunApiKeyCreate(c, key_name); });

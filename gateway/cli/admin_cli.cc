@@ -581,9 +581,12 @@ AdminCli::AdminCli(CLI::App& app) {
   pexport->add_option("--out", a->out, "write it here (default: stdout)");
 }
 
-int AdminCli::Run(const GetEnvFn& env, std::ostream& out, std::ostream& err) {
-  if (!selected_) return kUsage;
-  auto target = ResolveAdminTarget(flags_, env);
+namespace {
+
+// Resolves the target and runs |fn| with a session to it.
+int WithSession(const AdminTargetFlags& flags, bool json, const GetEnvFn& env, std::ostream& out,
+                std::ostream& err, const std::function<int(AdminSession&)>& fn) {
+  auto target = ResolveAdminTarget(flags, env);
   if (!target.ok()) {
     err << "mdm-gateway: " << target.status().message() << "\n";
     return kUsage;
@@ -595,8 +598,48 @@ int AdminCli::Run(const GetEnvFn& env, std::ostream& out, std::ostream& err) {
     err << "mdm-gateway: " << http.status().message() << "\n";
     return kUsage;
   }
-  AdminSession session(std::move(target).value(), std::move(http).value(), json_, out, err);
-  return selected_(session);
+  AdminSession session(std::move(target).value(), std::move(http).value(), json, out, err);
+  return fn(session);
+}
+
+}  // namespace
+
+int AdminCli::Run(const GetEnvFn& env, std::ostream& out, std::ostream& err) {
+  if (!selected_) return kUsage;
+  return WithSession(flags_, json_, env, out, err, selected_);
+}
+
+int RunApiKeyCommand(const std::string& action, const std::string& arg,
+                     const AdminTargetFlags& flags, bool json, const GetEnvFn& env,
+                     std::ostream& out, std::ostream& err) {
+  return WithSession(flags, json, env, out, err, [&](AdminSession& s) {
+    if (action == "list") {
+      return s.Show("GET", "/api/v1/apikeys", "", "", [&](const nlohmann::json& j) {
+        nlohmann::json rows = j.value("api_keys", nlohmann::json::array());
+        for (auto& r : rows) {
+          r["state"] = r.value("revoked_at", nlohmann::json()).is_null() ? "active" : "revoked";
+          r["last_used"] = Ago(r.value("last_used_at", nlohmann::json()));
+        }
+        PrintTable(
+            s.out, rows,
+            {{"ID", "/id"}, {"NAME", "/name"}, {"STATE", "/state"}, {"LAST USED", "/last_used"}});
+      });
+    }
+    if (action == "revoke") {
+      return s.Show("DELETE", "/api/v1/apikeys/" + Segment(arg), "", "",
+                    [&](const nlohmann::json& j) {
+                      s.out << "revoked API key '" << Cell(At(j, "/revoked/name")) << "' (id "
+                            << Cell(At(j, "/revoked/id")) << ")\n";
+                    });
+    }
+    nlohmann::json body = {{"name", arg}};
+    return s.Show("POST", "/api/v1/apikeys", body.dump(), "application/json",
+                  [&](const nlohmann::json& j) {
+                    s.out << "created API key '" << Cell(j["name"]) << "' (id " << Cell(j["id"])
+                          << "); it is shown only this once:\n"
+                          << Cell(j["key"]) << "\n";
+                  });
+  });
 }
 
 }  // namespace mdmgw::gateway::cli

@@ -1,12 +1,14 @@
 // Admin conveniences over the API: GET /api/v1/info (version, store, schema) and
-// GET /api/v1/apikeys (names, ids, dates; never hashes).
+// GET /api/v1/apikeys (names, ids, dates; never hashes), POST /api/v1/apikeys {"name"} (the new
+// key, shown once) and DELETE /api/v1/apikeys/{name or id} (never the last active key).
 #pragma once
 
+#include "gateway/api_keys.h"
 #include "gateway/router.h"
 #include "store/store.h"
 
 namespace mdmgw::gateway {
 
-void AddAdminInfoRoutes(Router& router, store::Store& store);
+void AddAdminInfoRoutes(Router& router, store::Store& store, ApiKeys& api_keys);
 
 }  // namespace mdmgw::gateway

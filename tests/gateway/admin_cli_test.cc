@@ -291,5 +291,32 @@ TEST_F(AdminCliTest, RoutingProfilesDepAndExitCodes) {
   EXPECT_NE(down.err.find("cannot reach"), std::string::npos) << down.err;
 }
 
+TEST_F(AdminCliTest, ApiKeysOverTheAdminApi) {
+  // MDMGW_SERVER_URL is set (env_), so apikey goes to the running gateway, not a local store.
+  auto created = Cli("apikey create --name deploy-bot");
+  ASSERT_EQ(created.exit, 0) << created.err;
+  std::string out = created.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  std::string new_key = out.substr(out.rfind('\n') + 1);
+  EXPECT_EQ(new_key.rfind("mdmgw_", 0), 0u) << created.out;
+  EXPECT_TRUE(app_->api_keys().Authenticate("Bearer " + new_key).ok()) << "the new key works";
+  EXPECT_EQ(Cli("apikey create --name deploy-bot").exit, 1) << "names are unique";
+
+  auto list = Cli("apikey list");
+  ASSERT_EQ(list.exit, 0) << list.err;
+  EXPECT_NE(list.out.find("deploy-bot"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(new_key), std::string::npos) << "a listed key is never shown";
+
+  auto revoked = Cli("apikey revoke deploy-bot");
+  ASSERT_EQ(revoked.exit, 0) << revoked.err;
+  EXPECT_FALSE(app_->api_keys().Authenticate("Bearer " + new_key).ok()) << "revoked at once";
+  EXPECT_EQ(Cli("apikey revoke nobody").exit, 1);
+  // The key in use is the last active one: the API keeps it.
+  auto last = Cli("apikey revoke cli");
+  EXPECT_EQ(last.exit, 1);
+  EXPECT_NE(last.err.find("last_active_key"), std::string::npos) << last.err;
+  EXPECT_TRUE(app_->api_keys().Authenticate("Bearer " + key_).ok());
+}
+
 }  // namespace
 }  // namespace mdmgw::gateway
