@@ -22,6 +22,7 @@
 #include "gateway/handlers/group_admin.h"
 #include "gateway/handlers/health.h"
 #include "gateway/handlers/mdm_endpoints.h"
+#include "gateway/handlers/portal.h"
 #include "gateway/handlers/push_api.h"
 #include "gateway/handlers/report_admin.h"
 #include "gateway/handlers/routing_admin.h"
@@ -297,6 +298,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->stale_cleanup_ = std::make_unique<StaleDeviceCleanup>(
       app->store_->enrollments(), Clock::System(), config.devices.stale_after_days);
   AddRoutingAdminRoutes(*app->router_, *app->routing_, *app->stale_cleanup_);
+  AddPortalRoutes(*app->router_, app->store_->profiles(), Clock::System());
 
   net::ServerOptions options;
   std::string host;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +51,15 @@ struct EnrollmentLinkRecord {
   int64_t max_uses = 0;    // 0 = unlimited
   int64_t uses = 0;
   int64_t revoked_at = 0;
+};
+
+// The self-service portal's branding: a JSON document (configurator/portal_branding.h) and the
+// logo image, if any.
+struct PortalRecord {
+  std::string document;
+  std::optional<std::string> logo;  // PNG or JPEG bytes
+  std::string logo_type;            // image/png, image/jpeg; "" without a logo
+  int64_t updated_at = 0;
 };
 
 // A named group of devices (serial numbers) and users, for staged roll-outs (pilot groups).
@@ -113,6 +123,10 @@ class ProfileStore {
   // Events with id > |after|, oldest first.
   virtual Result<std::vector<EnrollmentEventRecord>> ListEnrollmentEvents(int64_t after,
                                                                           int limit) = 0;
+
+  // The portal branding (one per gateway). NotFound when never set.
+  virtual Result<PortalRecord> GetPortal() = 0;
+  virtual Status PutPortal(const PortalRecord& record) = 0;
 };
 
 }  // namespace mdmgw::store

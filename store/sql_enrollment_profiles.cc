@@ -308,4 +308,29 @@ Result<std::vector<EnrollmentEventRecord>> Store::ListEnrollmentEvents(int64_t a
   return out;
 }
 
+Result<PortalRecord> Store::GetPortal() {
+  auto rows = db_->Query("SELECT document, logo, logo_type, updated_at FROM portal WHERE id = 1");
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::NotFound("no portal branding set");
+  const SqlRow& row = rows->front();
+  PortalRecord r;
+  r.document = AsText(row[0]);
+  if (!std::holds_alternative<std::monostate>(row[1])) r.logo = AsText(row[1]);
+  r.logo_type = AsText(row[2]);
+  r.updated_at = AsInt(row[3]);
+  return r;
+}
+
+Status Store::PutPortal(const PortalRecord& r) {
+  SqlValue logo = r.logo ? SqlValue(Blob{*r.logo}) : SqlValue();
+  return db_
+      ->Exec(
+          "INSERT INTO portal (id, document, logo, logo_type, updated_at) VALUES (1, $1, $2, $3, "
+          "$4)"
+          " ON CONFLICT (id) DO UPDATE SET document = excluded.document, logo = excluded.logo,"
+          " logo_type = excluded.logo_type, updated_at = excluded.updated_at",
+          {r.document, logo, r.logo_type, r.updated_at})
+      .status();
+}
+
 }  // namespace mdmgw::store

@@ -136,6 +136,8 @@ class Store : public ApiKeyStore,
   Status RecordEnrollmentEvent(const EnrollmentEventRecord& record) override;
   Result<std::vector<EnrollmentEventRecord>> ListEnrollmentEvents(int64_t after,
                                                                   int limit) override;
+  Result<PortalRecord> GetPortal() override;
+  Status PutPortal(const PortalRecord& record) override;
 
   // ReportStore
   Result<std::vector<StalledEnrollment>> ListStalledEnrollments(int64_t served_before,

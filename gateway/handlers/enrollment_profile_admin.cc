@@ -33,6 +33,12 @@ nlohmann::json LinkJson(const configurator::CreatedLink& l) {
                                                               : nlohmann::json(nullptr)}};
   if (!l.record.subject.empty()) j["subject"] = l.record.subject;
   if (l.record.max_uses != 0) j["max_uses"] = l.record.max_uses;
+  // An OTA invitation can be sent as the branded portal page, which links to the profile.
+  if (size_t q = l.url.find("/enroll/ota/");
+      l.record.kind == "ota-invitation" && q != std::string::npos) {
+    size_t t = l.url.find("?invite=", q);
+    if (t != std::string::npos) j["portal_url"] = l.url.substr(0, q) + "/portal/" + l.url.substr(t);
+  }
   return j;
 }
 

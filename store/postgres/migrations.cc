@@ -201,6 +201,15 @@ CREATE TABLE routing (
   updated_at BIGINT NOT NULL
 );
 )sql"},
+      {12, "self-service enrollment portal branding", R"sql(
+CREATE TABLE portal (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  document TEXT NOT NULL,
+  logo BYTEA,
+  logo_type TEXT NOT NULL DEFAULT '',
+  updated_at BIGINT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

@@ -260,6 +260,33 @@ TEST_P(StoreConformanceTest, EnrollmentsAndPushTokenInvalidation) {
   EXPECT_TRUE(store_->GetEnrollment("nobody").status().IsNotFound());
 }
 
+TEST_P(StoreConformanceTest, PortalBrandingWithAndWithoutLogo) {
+  EXPECT_TRUE(store_->GetPortal().status().IsNotFound());
+  PortalRecord r;
+  r.document = R"({"company_name":"Example"})";
+  std::string png("\x89PNG\r\n\x1a\n\0\0binary", 16);
+  r.logo = png;
+  r.logo_type = "image/png";
+  r.updated_at = 10;
+  ASSERT_TRUE(store_->PutPortal(r).ok());
+  auto got = store_->GetPortal();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->document, r.document);
+  ASSERT_TRUE(got->logo.has_value());
+  EXPECT_EQ(*got->logo, png) << "binary bytes kept exactly";
+  EXPECT_EQ(got->logo_type, "image/png");
+  r.logo.reset();
+  r.logo_type = "";
+  r.document = R"({"company_name":"Renamed"})";
+  r.updated_at = 11;
+  ASSERT_TRUE(store_->PutPortal(r).ok());
+  got = store_->GetPortal();
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->logo.has_value());
+  EXPECT_EQ(got->document, r.document);
+  EXPECT_EQ(got->updated_at, 11);
+}
+
 TEST_P(StoreConformanceTest, CheckInRecordsBindingAndRouting) {
   // The gateway served this serial a profile, and a DEP server lists it.
   EnrollmentEventRecord served;
