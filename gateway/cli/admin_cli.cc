@@ -569,14 +569,24 @@ AdminCli::AdminCli(CLI::App& app) {
   CLI::App* pexport =
       Leaf(profiles, "export", "an Apple Configurator export", [a](AdminSession& s) {
         std::string path = "/api/v1/enrollment-profiles/" + Segment(a->name) + "/export";
-        std::string q;
-        if (!a->format.empty()) q += "&format=" + QueryEscape(a->format);
+        std::string format = a->format;
+        if (format.empty()) {
+          // The profile's own method decides: usb-sa → its Configurator export, else the file.
+          AdminSession::Reply profile;
+          int rc =
+              s.Call("GET", "/api/v1/enrollment-profiles/" + Segment(a->name), "", "", &profile);
+          if (rc != kOk) return rc;
+          std::string method = profile.json.is_object() ? profile.json.value("method", "") : "";
+          format = method == "usb-sa" || method == "usb-direct" ? method : "mobileconfig";
+        }
+        std::string q = "&format=" + QueryEscape(format);
         if (a->zip) q += "&download=zip";
         if (!q.empty()) q[0] = '?';
         return s.Download(path + q, a->out);
       });
   pexport->add_option("id", a->name, "profile id or name")->required();
-  pexport->add_option("--format", a->format, "usb-sa or usb-direct (default: the profile's)");
+  pexport->add_option("--format", a->format,
+                      "usb-sa, usb-direct or mobileconfig (default: from the profile's method)");
   pexport->add_flag("--zip", a->zip, "usb-sa: the zip bundle");
   pexport->add_option("--out", a->out, "write it here (default: stdout)");
 }

@@ -266,6 +266,16 @@ TEST_F(AdminCliTest, RoutingProfilesDepAndExitCodes) {
   ASSERT_EQ(profiles.exit, 0);
   EXPECT_NE(profiles.out.find("Lab Macs"), std::string::npos) << profiles.out;
   EXPECT_NE(profiles.out.find("usb-direct"), std::string::npos) << profiles.out;
+  std::string id = nlohmann::json::parse(Cli("profiles list --json").out)["profiles"][0]["id"];
+  auto early = Cli("profiles export " + id);
+  EXPECT_EQ(early.exit, 1) << "no push certificate yet";
+  EXPECT_NE(early.err.find("no_push_certificate"), std::string::npos) << early.err;
+  ASSERT_EQ(Cli("apns upload --cert " + push_.cert_file + " --key " + push_.key_file).exit, 0);
+  auto exported = Cli("profiles export " + id + " --out " + dir_.File("lab.mobileconfig"));
+  ASSERT_EQ(exported.exit, 0) << exported.err;
+  EXPECT_GT(ReadFile(dir_.File("lab.mobileconfig")).value_or("").size(), 100u)
+      << "the usb-direct profile, format taken from the profile's method";
+  EXPECT_EQ(Cli("profiles export nosuchprofile").exit, 1);
   auto wrong = Cli("profiles create --name 'Odd' --method teleport");
   EXPECT_EQ(wrong.exit, 1) << wrong.out;
 
