@@ -8,23 +8,7 @@
 
 namespace mdmgw::dep {
 
-std::string OAuthPercentEncode(std::string_view in) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size() * 3);
-  for (unsigned char c : in) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
-}
+std::string OAuthPercentEncode(std::string_view in) { return PercentEncode(in); }
 
 std::string OAuthSignatureBase(std::string_view method, std::string_view url,
                                const std::multimap<std::string, std::string>& params) {

@@ -19,23 +19,8 @@ constexpr int kRefused = 1;
 constexpr int kUsage = 2;
 constexpr int kUnreachable = 3;
 
-// Query-string escaping (RFC 3986 unreserved kept). A dozen lines, so no library for it.
-std::string QueryEscape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 // A path segment (a name or id in the URL).
-std::string Segment(const std::string& s) { return QueryEscape(s); }
+std::string Segment(const std::string& s) { return PercentEncode(s); }
 
 // A JSON value as one table cell.
 std::string Cell(const nlohmann::json& v) {
@@ -112,12 +97,7 @@ void PrintFields(std::ostream& out, const nlohmann::json& v, const std::vector<C
 
 std::string Ago(const nlohmann::json& unix_seconds) {
   if (!unix_seconds.is_number_integer() || unix_seconds.get<int64_t>() == 0) return "never";
-  std::time_t t = unix_seconds.get<int64_t>();
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return Rfc3339(unix_seconds.get<int64_t>());
 }
 
 }  // namespace
@@ -311,7 +291,7 @@ AdminCli::AdminCli(CLI::App& app) {
         }
         std::string q;
         if (a->force) q += "&force=1";
-        if (!a->apple_id.empty()) q += "&apple_id=" + QueryEscape(a->apple_id);
+        if (!a->apple_id.empty()) q += "&apple_id=" + PercentEncode(a->apple_id);
         if (!q.empty()) q[0] = '?';
         return s.Show(
             "PUT", "/api/v1/apns/certificate" + q, std::move(body), type,
@@ -356,7 +336,7 @@ AdminCli::AdminCli(CLI::App& app) {
   CLI::App* devices = Group(app, "devices", "enrolled devices");
   CLI::App* dlist = Leaf(devices, "list", "enrollments seen at check-in", [a](AdminSession& s) {
     std::string q = "?limit=" + std::to_string(a->limit > 0 ? a->limit : 100);
-    if (!a->after.empty()) q += "&after=" + QueryEscape(a->after);
+    if (!a->after.empty()) q += "&after=" + PercentEncode(a->after);
     return s.Show("GET", "/api/v1/devices" + q, "", "", [&](const nlohmann::json& j) {
       nlohmann::json rows = j.value("devices", nlohmann::json::array());
       for (auto& r : rows) r["last_seen"] = Ago(r.value("last_seen_at", nlohmann::json()));
@@ -475,10 +455,10 @@ AdminCli::AdminCli(CLI::App& app) {
   dsync->add_flag("--wait", a->wait, "wait for the result");
   CLI::App* ddev =
       Leaf(dep, "devices", "a server's devices and their assignment", [a](AdminSession& s) {
-        std::string q = "?server=" + QueryEscape(a->server) +
+        std::string q = "?server=" + PercentEncode(a->server) +
                         "&limit=" + std::to_string(a->limit > 0 ? a->limit : 100);
-        if (!a->status.empty()) q += "&status=" + QueryEscape(a->status);
-        if (!a->after.empty()) q += "&cursor=" + QueryEscape(a->after);
+        if (!a->status.empty()) q += "&status=" + PercentEncode(a->status);
+        if (!a->after.empty()) q += "&cursor=" + PercentEncode(a->after);
         return s.Show("GET", "/api/v1/dep/devices" + q, "", "", [&](const nlohmann::json& j) {
           PrintTable(s.out, j.value("devices", nlohmann::json::array()),
                      {{"SERIAL", "/serial_number"},
@@ -579,7 +559,7 @@ AdminCli::AdminCli(CLI::App& app) {
           std::string method = profile.json.is_object() ? profile.json.value("method", "") : "";
           format = method == "usb-sa" || method == "usb-direct" ? method : "mobileconfig";
         }
-        std::string q = "&format=" + QueryEscape(format);
+        std::string q = "&format=" + PercentEncode(format);
         if (a->zip) q += "&download=zip";
         if (!q.empty()) q[0] = '?';
         return s.Download(path + q, a->out);

@@ -15,15 +15,6 @@ bool Truthy(const std::optional<std::string>& v) {
   return v && (*v == "1" || *v == "true" || *v == "yes");
 }
 
-std::string Rfc3339(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 nlohmann::json InfoJson(const apns::PushCertInfo& info) {
   return {{"topic", info.topic},
           {"subject", info.subject},

@@ -29,6 +29,17 @@ TEST(EncodingTest, Hex) {
   EXPECT_FALSE(HexDecode("zz").ok());
 }
 
+TEST(EncodingTest, PercentEncodeKeepsOnlyUnreserved) {
+  EXPECT_EQ(PercentEncode("abcXYZ019-._~"), "abcXYZ019-._~");
+  EXPECT_EQ(PercentEncode("a b+c/=&%?#"), "a%20b%2Bc%2F%3D%26%25%3F%23");
+  EXPECT_EQ(PercentEncode(std::string("\xE2\x98\x83\x00", 4)), "%E2%98%83%00");
+}
+
+TEST(EncodingTest, Rfc3339IsUtc) {
+  EXPECT_EQ(Rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(Rfc3339(1827811563), "2027-12-03T05:26:03Z");
+}
+
 TEST(ResultTest, CarriesValueOrStatus) {
   Result<int> good = 5;
   Result<int> bad = Status::NotFound("gone", "push_cert_missing");
