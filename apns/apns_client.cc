@@ -465,7 +465,8 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
       conns_.erase(it);
       asio::post(ioc_, [keep] {});
     }
-    if (!why.ok() && conn.responses() == 0) {
+    // Closing our own idle connections on Stop() is not a failure to connect.
+    if (!why.ok() && conn.responses() == 0 && !stopping_) {
       ++consecutive_connect_failures_;
       last_error_ = handshake_failed ? "tls_handshake" : "transport";
       auto backoff = std::min<int64_t>(options_.reconnect_max.count(),
