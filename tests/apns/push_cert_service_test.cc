@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "common/random.h"
+#include "fixtures/pki/test_pki.h"
 #include "store/store.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::apns {
 namespace {

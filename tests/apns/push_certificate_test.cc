@@ -10,7 +10,7 @@
 
 #include "apns/push_csr.h"
 #include "common/encoding.h"
-#include "tests/support/test_pki.h"
+#include "fixtures/pki/test_pki.h"
 
 namespace mdmgw::apns {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "common/encoding.h"
 #include "common/random.h"
-#include "tests/support/test_pki.h"
+#include "fixtures/pki/test_pki.h"
 
 namespace mdmgw {
 namespace {

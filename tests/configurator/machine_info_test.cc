@@ -9,8 +9,8 @@
 #include "configurator/apple_device_ca.h"
 #include "configurator/enrollment_profile.h"
 #include "configurator/serial_import.h"
+#include "fixtures/pki/test_pki.h"
 #include "tests/support/machine_info.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::configurator {
 namespace {

@@ -21,9 +21,9 @@
 #include "common/random.h"
 #include "configurator/enrollment_ca.h"
 #include "configurator/profile_signer.h"
+#include "fixtures/pki/test_pki.h"
 #include "store/store.h"
 #include "tests/support/child_process.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::configurator {
 namespace {

@@ -7,8 +7,8 @@
 
 #include <set>
 
+#include "fixtures/pki/test_pki.h"
 #include "tests/support/child_process.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::dep {

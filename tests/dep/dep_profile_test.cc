@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
-#include "tests/support/test_pki.h"
+#include "fixtures/pki/test_pki.h"
 
 namespace mdmgw::dep {
 namespace {

@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include "common/random.h"
+#include "fixtures/pki/test_pki.h"
 #include "store/store.h"
 #include "tests/support/child_process.h"
 #include "tests/support/dep_token.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::dep {
 namespace {

@@ -9,10 +9,10 @@
 #include <set>
 #include <thread>
 
+#include "fixtures/pki/test_pki.h"
 #include "net/h1_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/dep_token.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::testing {

@@ -6,10 +6,10 @@
 #include <set>
 #include <thread>
 
+#include "fixtures/pki/test_pki.h"
 #include "gateway/gateway_app.h"
 #include "tests/support/child_process.h"
 #include "tests/support/dep_token.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::gateway {

@@ -9,7 +9,7 @@
 
 #include "common/crypto/digest.h"
 #include "common/encoding.h"
-#include "tests/support/test_pki.h"
+#include "fixtures/pki/test_pki.h"
 
 namespace mdmgw::gateway {
 namespace {

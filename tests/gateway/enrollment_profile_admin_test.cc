@@ -12,11 +12,11 @@
 
 #include "common/crypto/digest.h"
 #include "common/encoding.h"
+#include "fixtures/pki/test_pki.h"
 #include "gateway/gateway_app.h"
 #include "store/store.h"
 #include "tests/support/child_process.h"
 #include "tests/support/machine_info.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::gateway {

@@ -7,7 +7,7 @@
 
 #include <fstream>
 
-#include "tests/support/test_pki.h"
+#include "fixtures/pki/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::gateway {

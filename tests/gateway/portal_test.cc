@@ -7,8 +7,8 @@
 
 #include "common/encoding.h"
 #include "configurator/portal_branding.h"
+#include "fixtures/pki/test_pki.h"
 #include "gateway/gateway_app.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::gateway {

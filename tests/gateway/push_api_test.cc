@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "fixtures/pki/test_pki.h"
 #include "gateway/gateway_app.h"
 #include "tests/support/child_process.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::gateway {

@@ -10,8 +10,8 @@
 #include <atomic>
 #include <thread>
 
+#include "fixtures/pki/test_pki.h"
 #include "net/server.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::net {
 namespace {

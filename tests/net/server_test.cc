@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "tests/support/test_pki.h"
+#include "fixtures/pki/test_pki.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::net {

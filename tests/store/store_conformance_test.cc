@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <functional>
 
+#include "fixtures/pki/test_pki.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "tests/support/postgres_server.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::store {
 namespace {

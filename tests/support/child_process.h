@@ -1,8 +1,8 @@
-// ChildProcess: a real program started by a test (a simulator), with its first stdout line read
-// (simulators print {"listening":<port>} there) and SIGTERM + wait on destruction.
+// The simulators started as real processes by tests (common/ChildProcess), and small process
+// helpers.
 #pragma once
 
-#include <sys/types.h>
+#include "common/child_process.h"
 
 #include <chrono>
 #include <memory>
@@ -11,25 +11,7 @@
 
 namespace mdmgw::testing {
 
-class ChildProcess {
- public:
-  // Starts |argv[0]| with |argv|; stderr goes to |stderr_file| when given, else inherited.
-  ChildProcess(const std::vector<std::string>& argv, const std::string& stderr_file = "");
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  // The first line the child writes to stdout ("" on timeout or exit).
-  std::string ReadLine(std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // SIGTERM, then SIGKILL after |grace|; returns the exit status (or -1).
-  int Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-  std::string buffer_;
-};
+using mdmgw::ChildProcess;  // common/child_process.h
 
 // Starts apns-sim (built beside the tests) with |extra_args| and returns its port (0 on failure).
 struct ApnsSimProcess {

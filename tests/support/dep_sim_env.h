@@ -11,10 +11,10 @@
 
 #include "common/secret_box.h"
 #include "dep/dep_server_service.h"
+#include "fixtures/pki/test_pki.h"
 #include "net/h1_client.h"
 #include "store/store.h"
 #include "tests/support/child_process.h"
-#include "tests/support/test_pki.h"
 
 namespace mdmgw::testing {
 

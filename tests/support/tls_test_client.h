@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_pki.h"
+#include "fixtures/pki/test_pki.h"
 
 namespace mdmgw::testing {
 
