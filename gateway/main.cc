@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "gateway/api_keys.h"
 #include "gateway/cli/admin_cli.h"
+#include "gateway/demo/demo.h"
 #include "gateway/gateway_app.h"
 
 namespace {
@@ -190,6 +191,26 @@ int main(int argc, char** argv) {
     cmd->add_flag("--json", remote_json, "with --server: print the gateway's JSON");
   }
 
+  mdmgw::gateway::demo::DemoOptions demo_options;
+  auto* demo = app.add_subcommand(
+      "demo",
+      "the whole story on embedded defaults: simulators of APNs, DEP, devices and the core MDM as "
+      "child processes, a gateway on SQLite, seven steps, then the gateway keeps running");
+  demo->add_option("--data-dir", demo_options.data_dir,
+                   "the demo's own data directory, emptied each run (default: ./var/demo)");
+  demo->add_option("--listen", demo_options.listen,
+                   "the gateway's address (default: 127.0.0.1:8443)");
+  demo->add_option("--devices", demo_options.dep_devices,
+                   "devices in the simulated Apple Business Manager organisation (default: 5000)");
+  demo->add_option("--devices-per-method", demo_options.devices_per_method,
+                   "devices enrolled by each of dep, usb-sa, usb-direct, ota (default: 2)");
+  demo->add_flag("--exit", demo_options.exit_when_done, "stop everything after the summary");
+  demo->add_option(
+      "--sim-dir", demo_options.sim_dir,
+      "where the simulator programs are (default: $MDMGW_SIM_DIR, else the build tree)");
+  demo->add_option("--log-level", demo_options.log_level,
+                   "the gateway's own log lines on stderr (default: warn)");
+
   app.add_subcommand("version", "print the version")->callback([] {
     std::cout << "mdm-gateway 0.1.0\n";
   });
@@ -208,6 +229,7 @@ int main(int argc, char** argv) {
     return run(config.value());
   };
   if (admin.parsed()) return admin.Run(GetEnv, std::cout, std::cerr);
+  if (demo->parsed()) return mdmgw::gateway::demo::RunDemo(demo_options, std::cout);
   if (serve->parsed()) return with_config(serve_flags, RunServe);
   if (migrate->parsed()) return with_config(migrate_flags, RunMigrate);
   bool over_api = !remote.server_url.empty() || GetEnv("MDMGW_SERVER_URL") != nullptr;
