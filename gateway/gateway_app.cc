@@ -15,6 +15,7 @@
 #include "configurator/apple_device_ca.h"
 #include "gateway/handlers/admin_info.h"
 #include "gateway/handlers/apns_admin.h"
+#include "gateway/handlers/console.h"
 #include "gateway/handlers/dep_admin.h"
 #include "gateway/handlers/dep_profile_admin.h"
 #include "gateway/handlers/enrollment_endpoints.h"
@@ -299,6 +300,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
       app->store_->enrollments(), Clock::System(), config.devices.stale_after_days);
   AddRoutingAdminRoutes(*app->router_, *app->routing_, *app->stale_cleanup_);
   AddPortalRoutes(*app->router_, app->store_->profiles(), Clock::System());
+  AddConsoleRoutes(*app->router_);
 
   net::ServerOptions options;
   std::string host;

@@ -205,6 +205,8 @@ int main(int argc, char** argv) {
   demo->add_option("--devices-per-method", demo_options.devices_per_method,
                    "devices enrolled by each of dep, usb-sa, usb-direct, ota (default: 2)");
   demo->add_flag("--exit", demo_options.exit_when_done, "stop everything after the summary");
+  demo->add_flag("--setup-only", demo_options.setup_only,
+                 "start the simulators and the gateway, print them as one JSON line, run no step");
   demo->add_option(
       "--sim-dir", demo_options.sim_dir,
       "where the simulator programs are (default: $MDMGW_SIM_DIR, else the build tree)");

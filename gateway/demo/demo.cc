@@ -125,6 +125,7 @@ class Walkthrough {
   // Requests the core stub recorded of one kind: "checkin" (PUT /mdm/checkin) or "command"
   // (the command channel, PUT /mdm/connect) — told apart by content type, as NanoMDM does.
   Result<int> CoreRequests(const std::string& kind);
+  int SetupOnly();
   void StopAll();
 
   const DemoOptions& o_;
@@ -155,6 +156,7 @@ int Walkthrough::Run() {
     return 1;
   }
   out_ << line << std::endl;
+  if (o_.setup_only) return SetupOnly();
   using StepFn = Status (Walkthrough::*)(std::string*);
   const std::vector<std::pair<const char*, StepFn>> steps = {
       {"push certificate", &Walkthrough::StepPushCertificate},
@@ -182,6 +184,37 @@ int Walkthrough::Run() {
     return 0;
   }
   app_->RunUntilSignal();  // Ctrl-C: the gateway drains, then the simulators are stopped
+  StopAll();
+  return 0;
+}
+
+int Walkthrough::SetupOnly() {
+  auto key = app_->api_keys().Create("demo-admin");
+  if (!key.ok()) {
+    out_ << "demo: cannot start: " << key.status().message() << std::endl;
+    StopAll();
+    return 1;
+  }
+  nlohmann::json identities = nlohmann::json::array();
+  for (const auto& [cert, key_file] : device_identities_)
+    identities.push_back({{"cert_file", cert}, {"key_file", key_file}});
+  nlohmann::json setup = {{"gateway_url", base_},
+                          {"console_url", base_ + "/console/"},
+                          {"gateway_ca_file", app_->tls_cert_file()},
+                          {"admin_key", key->key.Expose()},
+                          {"topic", topic_},
+                          {"push_cert_file", push_cert_},
+                          {"push_key_file", push_key_},
+                          {"sim_ca_file", sim_tls_cert_},
+                          {"apns_sim_url", "https://localhost:" + std::to_string(apns_.port)},
+                          {"dep_sim_url", "https://localhost:" + std::to_string(dep_.port)},
+                          {"core_stub_url", "http://127.0.0.1:" + std::to_string(core_.port)},
+                          {"apns_sim", sims_.apns_sim},
+                          {"device_sim", sims_.device_sim},
+                          {"device_identities", identities},
+                          {"data_dir", dir_.string()}};
+  out_ << "demo-setup: " << setup.dump() << std::endl;
+  app_->RunUntilSignal();
   StopAll();
   return 0;
 }
@@ -672,6 +705,7 @@ void Walkthrough::PrintSummary() {
   out_ << "}" << std::endl;
   out_ << "      device profiles: " << (dir_ / "devices").string()
        << "; logs: " << (dir_ / "logs").string() << std::endl;
+  out_ << "      console: " << base_ << "/console/ (sign in with the admin key)" << std::endl;
   out_ << "      admin API: " << base_ << "/api/v1 (TLS certificate " << app_->tls_cert_file()
        << ")" << std::endl;
   out_ << "      admin key (shown once): " << api_key_ << std::endl;

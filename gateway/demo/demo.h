@@ -29,6 +29,10 @@ struct DemoOptions {
   bool exit_when_done = false;     // --exit: stop everything after the summary
   std::string sim_dir;             // where the simulator programs are (see FindSimulators)
   std::string log_level = "warn";  // the gateway's own log lines (stderr)
+  // --setup-only: start the simulators and the gateway, make an admin key, print one JSON line
+  // describing them ("demo-setup: {...}", for the console's browser tests and for trying the
+  // console by hand), run none of the steps, and serve until SIGINT/SIGTERM.
+  bool setup_only = false;
 };
 
 // Runs the walk-through; 0 when every step worked (and, without --exit, after SIGINT/SIGTERM),

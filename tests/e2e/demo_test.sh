@@ -35,6 +35,7 @@ done
 grep -Eq '^ +total +12 +12 +12 +12$' "$WORK/out" || fail "summary total is not 12"
 grep -q "DEP devices synced: 500, assigned: 500" "$WORK/out" || fail "summary DEP line wrong"
 grep -q "demo: stopped (--exit)" "$WORK/out" || fail "--exit did not stop"
+grep -Eq "console: https://127\.0\.0\.1:[0-9]+/console/" "$WORK/out" || fail "no console URL in the summary"
 # The files the summary points at exist and are what they say.
 [ -s "$WORK/demo/exports/demo-direct.mobileconfig" ] || fail "USB-Direct export missing"
 [ -s "$WORK/demo/exports/demo-cart-configurator.zip" ] || fail "USB-SA export missing"
