@@ -7,12 +7,14 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/encoding.h"
 #include "fixtures/pki/test_pki.h"
 #include "gateway/cli/admin_target.h"
 #include "gateway/gateway_app.h"
 #include "tests/support/child_process.h"
+#include "tests/support/dep_sim_env.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::gateway {
@@ -125,6 +127,7 @@ class AdminCliTest : public ::testing::Test {
     config_.server.threads = 1;
     config_.apns.base_url = "https://localhost:" + std::to_string(sim_->port);
     config_.apns.ca_file = ca_.ca_file();
+    config_.dep.ca_file = ca_.ca_file();  // dep-sim, when a test starts one, has a cert from ca_
     auto app = GatewayApp::Create(config_, [](const char*) -> const char* { return nullptr; });
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     app_ = std::move(app).value();
@@ -299,6 +302,78 @@ TEST_F(AdminCliTest, RoutingProfilesDepAndExitCodes) {
                   std::to_string(mdmgw::testing::FreeTcpPort()));
   EXPECT_EQ(down.exit, 3);
   EXPECT_NE(down.err.find("cannot reach"), std::string::npos) << down.err;
+}
+
+// The DEP commands against dep-sim, the way an admin runs the token exchange and the first sync:
+// cert → (Apple Business Manager: here dep-sim issues the .p7m) → token → sync → devices →
+// profile → assign, with the refusals' exit codes.
+TEST_F(AdminCliTest, DepTokenSyncDevicesProfileAndAssignAgainstDepSim) {
+  mdmgw::testing::DepSimEnv dep(ca_, {"--devices", "250"});
+  ASSERT_NE(dep.port(), 0);
+  ASSERT_EQ(Cli("dep add abm --base-url " + dep.base_url()).exit, 0);
+  auto cert = Cli("dep cert abm --out " + dir_.File("abm.pem"));
+  ASSERT_EQ(cert.exit, 0) << cert.err;
+  net::ClientRequest issue;
+  issue.method = "POST";
+  issue.url = dep.base_url() + "/sim/token";
+  issue.body = ReadFile(dir_.File("abm.pem")).value_or("");
+  issue.headers.Add("content-type", "application/x-pem-file");
+  auto p7m = dep.http().SendSync(std::move(issue));
+  ASSERT_TRUE(p7m.ok() && p7m->status == 200) << (p7m.ok() ? p7m->body : "no answer");
+  std::string token_file = Write("abm_Token.p7m", p7m->body);
+
+  auto junk = Cli("dep token abm " + Write("junk.p7m", "not a token at all"));
+  EXPECT_EQ(junk.exit, 1) << "a refused upload";
+  EXPECT_NE(junk.err.find("not_smime"), std::string::npos) << junk.err;
+  EXPECT_EQ(Cli("dep token nosuchserver " + token_file).exit, 1);
+  EXPECT_EQ(Cli("dep token abm " + dir_.File("missing.p7m")).exit, 2) << "an unreadable file";
+  auto token = Cli("dep token abm " + token_file);
+  ASSERT_EQ(token.exit, 0) << token.err;
+  EXPECT_NE(token.out.find("dep-sim"), std::string::npos) << "the organisation Apple names\n"
+                                                          << token.out;
+
+  auto sync = Cli("dep sync abm --wait");
+  ASSERT_EQ(sync.exit, 0) << sync.err;
+  EXPECT_NE(sync.out.find("syncing abm ..."), std::string::npos) << sync.out;
+  auto servers = nlohmann::json::parse(Cli("dep servers --json").out, nullptr, false);
+  ASSERT_TRUE(servers.is_object());
+  EXPECT_EQ(servers["servers"][0]["devices"], 250);
+  EXPECT_EQ(servers["servers"][0]["terms"], "accepted");
+
+  // Pages: a table with a continuation hint, and JSON that adds up to dep-sim's ground truth.
+  auto page = Cli("dep devices --server abm --limit 5");
+  ASSERT_EQ(page.exit, 0) << page.err;
+  EXPECT_NE(page.out.find("SERIAL"), std::string::npos) << page.out;
+  EXPECT_NE(page.out.find("more: --cursor "), std::string::npos) << page.out;
+  auto all = nlohmann::json::parse(Cli("dep devices --server abm --limit 1000 --json").out);
+  std::set<std::string> serials;
+  for (const auto& d : all["devices"]) serials.insert(d["serial_number"].get<std::string>());
+  EXPECT_EQ(serials, dep.Truth());
+  ASSERT_GE(serials.size(), 2u);
+  std::string s1 = *serials.begin(), s2 = *std::next(serials.begin());
+
+  ASSERT_EQ(Cli("profiles create --name 'Campus DEP' --method dep").exit, 0);
+  std::string id = nlohmann::json::parse(Cli("profiles list --json").out)["profiles"][0]["id"];
+  auto defined = Cli("dep profile abm campus --enrollment-profile " + id + " --json");
+  ASSERT_EQ(defined.exit, 0) << defined.err;
+  std::string uuid = nlohmann::json::parse(defined.out).value("profile_uuid", "");
+  ASSERT_FALSE(uuid.empty()) << defined.out;
+  EXPECT_EQ(Cli("dep profile abm other --enrollment-profile nosuchprofile").exit, 1);
+
+  auto assigned = Cli("dep assign abm campus " + s1 + " " + s2);
+  EXPECT_EQ(assigned.exit, 0) << assigned.out << assigned.err;
+  auto mixed = Cli("dep assign abm campus " + s1 + " NOSUCHSERIAL1");
+  EXPECT_EQ(mixed.exit, 1) << "a serial Apple does not know is a partial failure";
+  EXPECT_NE(mixed.out.find("NOT_ACCESSIBLE"), std::string::npos) << mixed.out;
+  auto after = nlohmann::json::parse(Cli("dep devices --server abm --limit 1000 --json").out);
+  int with_profile = 0;
+  for (const auto& d : after["devices"]) {
+    std::string serial = d["serial_number"];
+    if (serial != s1 && serial != s2) continue;
+    EXPECT_EQ(d["assignment"]["profile_uuid"], uuid) << d.dump();
+    ++with_profile;
+  }
+  EXPECT_EQ(with_profile, 2);
 }
 
 TEST_F(AdminCliTest, ApiKeysOverTheAdminApi) {
