@@ -5,37 +5,10 @@
 
 #include "common/log.h"
 #include "common/random.h"
+#include "dep/dep_device_page.h"
 
 namespace mdmgw::dep {
 namespace {
-
-std::string Str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-store::DepDeviceRecord ToRecord(const nlohmann::json& d, bool from_sync, int64_t now) {
-  store::DepDeviceRecord r;
-  r.serial = Str(d, "serial_number");
-  r.model = Str(d, "model");
-  r.description = Str(d, "description");
-  r.color = Str(d, "color");
-  r.os = Str(d, "os");
-  r.device_family = Str(d, "device_family");
-  r.profile_status = Str(d, "profile_status");
-  r.profile_uuid = Str(d, "profile_uuid");
-  r.updated_at = now;
-  if (from_sync) {
-    r.op_type = Str(d, "op_type");
-    auto date = ParseRfc3339(Str(d, "op_date"));
-    r.op_date = date.ok() ? *date : now;
-    r.deleted = r.op_type == "deleted";
-  } else {
-    // A full fetch describes the present: newer than any event already stored.
-    r.op_date = now;
-  }
-  return r;
-}
 
 double Jitter() { return 0.9 + 0.2 * RandomUnit(); }  // [0.9, 1.1]
 
@@ -172,27 +145,14 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
       break;
     }
     int64_t now = clock_.NowUnixSeconds();
-    std::vector<store::DepDeviceRecord> records;
-    const nlohmann::json& devices = (*page)["devices"];
-    if (devices.is_array()) {
-      records.reserve(devices.size());
-      for (const auto& d : devices) {
-        store::DepDeviceRecord r = ToRecord(d, phase == "sync", now);
-        if (r.serial.empty()) continue;
-        if (phase == "fetch") {
-          ++result.fetched;
-        } else if (r.op_type == "added") {
-          ++result.added;
-        } else if (r.op_type == "deleted") {
-          ++result.deleted;
-        } else {
-          ++result.modified;
-        }
-        records.push_back(std::move(r));
-      }
-    }
-    std::string next = Str(*page, "cursor");
-    bool more = page->value("more_to_follow", false);
+    DepDevicePage parsed = ParseDepDevicePage(*page, phase == "sync", now);
+    result.fetched += parsed.fetched;
+    result.added += parsed.added;
+    result.modified += parsed.modified;
+    result.deleted += parsed.deleted;
+    std::vector<store::DepDeviceRecord>& records = parsed.records;
+    std::string next = parsed.cursor;
+    bool more = parsed.more_to_follow;
     if (next.empty()) next = cursor;
     Status stored = store_.ApplyDepPage(server, records, next, phase, now);
     if (!stored.ok()) {
