@@ -35,10 +35,9 @@ TEST(DepDevicePageTest, FetchAndSyncPages) {
 }
 
 TEST(DepDevicePageTest, UndocumentedShapesReadAsEmpty) {
-  for (const char* text :
-       {R"([])", R"("x")", R"(null)", R"({"devices":{"serial_number":"S"}})",
-        R"({"devices":[1,"two",null,[],{"serial_number":5}]})",
-        R"({"cursor":7,"more_to_follow":"true","devices":"none"})"}) {
+  for (const char* text : {R"([])", R"("x")", R"(null)", R"({"devices":{"serial_number":"S"}})",
+                           R"({"devices":[1,"two",null,[],{"serial_number":5}]})",
+                           R"({"cursor":7,"more_to_follow":"true","devices":"none"})"}) {
     auto j = nlohmann::json::parse(text);
     DepDevicePage p = ParseDepDevicePage(j, true, 5);
     EXPECT_TRUE(p.records.empty()) << text;
