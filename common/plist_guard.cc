@@ -223,15 +223,19 @@ Result<PlistPtr> ParseUntrustedPlist(std::string_view bytes, const PlistLimits& 
   return PlistPtr(root);
 }
 
+std::string PlistStringValue(plist_t node) {
+  if (node == nullptr || plist_get_node_type(node) != PLIST_STRING) return "";
+  uint64_t len = 0;
+  const char* s = plist_get_string_ptr(node, &len);
+  if (s == nullptr) return "";
+  std::string out(s, static_cast<size_t>(len));
+  if (out.find('\0') != std::string::npos) return "";
+  return out;
+}
+
 std::string PlistString(plist_t dict, const char* key) {
   if (dict == nullptr || plist_get_node_type(dict) != PLIST_DICT) return "";
-  plist_t v = plist_dict_get_item(dict, key);
-  if (v == nullptr || plist_get_node_type(v) != PLIST_STRING) return "";
-  char* s = nullptr;
-  plist_get_string_val(v, &s);
-  std::string out = s != nullptr ? s : "";
-  free(s);
-  return out;
+  return PlistStringValue(plist_dict_get_item(dict, key));
 }
 
 std::optional<std::string> PlistData(plist_t dict, const char* key) {

@@ -46,6 +46,12 @@ Status CheckXmlPlist(std::string_view bytes, const PlistLimits& limits);
 // Checks (as above) then parses an XML or binary plist. The root is returned whatever its type.
 Result<PlistPtr> ParseUntrustedPlist(std::string_view bytes, const PlistLimits& limits);
 
+// The value of a PLIST_STRING node; "" for any other node. Never plist_get_string_val: libplist
+// 2.2 asserts (aborts the process) on a string holding a NUL byte, which a binary plist or an XML
+// "&#0;" can carry (found by tests/fuzz/checkin_plist). Such a string reads as "" (absent): no
+// Apple identifier holds a NUL, and a truncated one could name another device.
+std::string PlistStringValue(plist_t node);
+
 // Typed reads from a dictionary; absent or wrongly typed keys read as empty / nullopt.
 std::string PlistString(plist_t dict, const char* key);
 // <data> bytes; nullopt when absent or not data.

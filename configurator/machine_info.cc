@@ -6,6 +6,8 @@
 #include <openssl/x509_vfy.h>
 #include <plist/plist.h>
 
+#include "common/plist_guard.h"
+
 #include "common/crypto/openssl_ptr.h"
 
 namespace mdmgw::configurator {
@@ -31,13 +33,7 @@ X509_STORE* StoreFrom(std::string_view pem, bool check_time, int* count) {
 }
 
 std::string StringItem(plist_t dict, const char* key) {
-  plist_t v = plist_dict_get_item(dict, key);
-  if (v == nullptr || plist_get_node_type(v) != PLIST_STRING) return "";
-  char* s = nullptr;
-  plist_get_string_val(v, &s);
-  std::string out = s != nullptr ? s : "";
-  free(s);
-  return out;
+  return PlistStringValue(plist_dict_get_item(dict, key));  // a NUL byte must not abort us
 }
 
 }  // namespace

@@ -164,8 +164,9 @@ Result<DepProfileBuild> BuildDepProfile(const nlohmann::json& request,
       p[key] = value;
       continue;
     }
+    // Captured by init-capture: clang 14 (the fuzz build) cannot capture a structured binding.
     auto rule = std::find_if(kStringRules.begin(), kStringRules.end(),
-                             [&](const StringRule& r) { return r.key == key; });
+                             [&k = key](const StringRule& r) { return r.key == k; });
     if (rule != kStringRules.end()) {
       if (!value.is_string()) return Invalid(key, "must be a string", rule->apple_code);
       p[key] = value;

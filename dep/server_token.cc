@@ -89,9 +89,13 @@ Result<int64_t> ParseRfc3339(std::string_view text) {
     ++rest;
   } else if (*rest == '+' || *rest == '-') {
     int sign = *rest == '-' ? -1 : 1;
-    int hh = 0, mm = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2)
+    // Exactly "+HH:MM": checked character by character so a short offset ("+1:2") cannot move
+    // |rest| past the end of the string (found by tests/fuzz/dep_json).
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!digit(rest[1]) || !digit(rest[2]) || rest[3] != ':' || !digit(rest[4]) || !digit(rest[5]))
       return Status::InvalidArgument("bad time zone in " + s);
+    int hh = (rest[1] - '0') * 10 + (rest[2] - '0');
+    int mm = (rest[4] - '0') * 10 + (rest[5] - '0');
     offset = sign * (hh * 3600 + mm * 60);
     rest += 6;
   } else {

@@ -76,6 +76,14 @@ TEST(MachineInfoTest, TestDeviceCaOnlyWhenConfiguredAndTamperingRefused) {
       "<plist version=\"1.0\"><dict><key>SERIAL</key><string>X</string></dict></plist>");
   EXPECT_EQ((*with_lab)->Verify(no_udid).status().reason(), "bad_machine_info");
   EXPECT_EQ(ParseMachineInfoPlist("bplist00garbage").status().reason(), "bad_machine_info");
+  // A NUL byte in a string aborted the process inside libplist (tests/fuzz/machine_info).
+  EXPECT_EQ(ParseMachineInfoPlist(std::string("<plist version=\"1.0\"><dict><key>UDID</key>"
+                                              "<string>A\0B</string><key>SERIAL</key><string>X"
+                                              "</string></dict></plist>",
+                                              112))
+                .status()
+                .reason(),
+            "bad_machine_info");
   EXPECT_EQ(MachineInfoVerifier::Create("no pem here", "").status().reason(), "bad_ca_bundle");
 }
 

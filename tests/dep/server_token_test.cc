@@ -80,6 +80,13 @@ TEST(ServerTokenTest, Rfc3339Times) {
   EXPECT_EQ(*ParseRfc3339("2024-09-16T17:21:34.123Z"), 1726507294);
   EXPECT_FALSE(ParseRfc3339("2024-09-16").ok());
   EXPECT_FALSE(ParseRfc3339("2024-09-16T17:21:34").ok()) << "no zone";
+  // A short offset once moved the reader past the end of the string (tests/fuzz/dep_json).
+  for (const char* bad :
+       {"2024-09-16T17:21:34+1:2", "2024-09-16T17:21:34+", "2024-09-16T17:21:34-0",
+        "2024-09-16T17:21:34+02:0", "2024-09-16T17:21:34+0a:00"}) {
+    EXPECT_EQ(ParseRfc3339(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(*ParseRfc3339("2024-09-16T15:21:34-02:00"), 1726507294);
 }
 
 }  // namespace

@@ -70,6 +70,27 @@ TEST(CheckInMessageTest, UserChannelsAndUserEnrollment) {
   EXPECT_EQ(byod->channel.DeviceId(), "E-1");
 }
 
+// A string holding a NUL byte (raw inside an XML <string>, or in a binary plist) made libplist 2.2
+// abort the whole process in plist_get_string_val (tests/fuzz/checkin_plist). It reads as absent.
+TEST(CheckInMessageTest, NulInAStringIsRefusedNotFatal) {
+  const std::string nul(1, '\0');
+  auto nul_udid = ParseCheckIn(Plist("<key>MessageType</key><string>Authenticate</string>"
+                                     "<key>UDID</key><string>AB" +
+                                     nul +
+                                     "CD</string>"
+                                     "<key>Topic</key><string>t</string>"),
+                               {});
+  EXPECT_EQ(nul_udid.status().reason(), "missing_key") << nul_udid.status().ToString();
+  auto nul_type = ParseCheckIn(Plist("<key>MessageType</key><string>Idle" + nul +
+                                     "</string><key>UDID</key><string>x</string>"),
+                               {});
+  EXPECT_FALSE(nul_type.ok());
+  auto report = ParseCommandReport(
+      Plist("<key>UDID</key><string>x" + nul + "</string><key>Status</key><string>Idle</string>"),
+      {});
+  EXPECT_FALSE(report.ok()) << "the NUL-bearing UDID is not taken";
+}
+
 TEST(CheckInMessageTest, Refusals) {
   auto unknown = ParseCheckIn(
       Plist("<key>MessageType</key><string>Reboot</string><key>UDID</key><string>x</string>"), {});
