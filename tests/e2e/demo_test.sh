@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*" >&2; [ -f "$WORK/out" ] && sed 's/^/  demo: /' "$WORK/o
 # 1. The whole story: 500 DEP devices, 3 devices per method.
 set +e
 timeout 300 "$GW" demo --exit --data-dir "$WORK/demo" --listen 127.0.0.1:0 --devices 500 \
-  --devices-per-method 3 >"$WORK/out" 2>"$WORK/err"
+  --devices-per-method 3 --log-level debug >"$WORK/out" 2>"$WORK/err"
 RC=$?
 set -e
 [ "$RC" -eq 0 ] || { cat "$WORK/err" >&2; fail "demo exited $RC"; }
@@ -48,6 +48,26 @@ grep -q "com.apple.mdm" "$WORK/direct.plist" || fail "USB-Direct export carries 
 KEY=$(sed -n 's/.*admin key (shown once): //p' "$WORK/out")
 [[ "$KEY" =~ ^mdmgw_[A-Za-z0-9_-]{43}$ ]] || fail "admin key line missing"
 if grep -rq -- "$KEY" "$WORK/err" "$WORK/demo/logs"; then fail "the admin key leaked to a log"; fi
+# Secrets never reach the gateway's log (its stderr, at debug level) or the demo's output (issue 8):
+# PushMagic and UnlockToken (device-sim sends magic-/unlock-<UDID>), push tokens (device-sim's
+# token of each UDID, as hex and base64), dep-sim's OAuth secrets, private keys, the master key.
+[ "$(wc -l <"$WORK/err")" -gt 20 ] || fail "the gateway logged almost nothing; the check below would be empty"
+LOGS=("$WORK/err" "$WORK/out")
+for secret in magic-DEMO unlock-DEMO CS_34c7b2b531a600d99a0e0fa4c6a3bbcf1ec1e5d6 \
+              AT_O8473841760O4d4ed4c2e1e0fd7e7a1a8d1e8ed5d0e6c5d0c1ccO1571954 \
+              AS_b56ad5d0b4ce8c2ba3c6b7a0e0d4c0d1e2f3a4b5 "PRIVATE KEY" \
+              "$(head -c 40 "$WORK/demo/master.key")"; do
+  if grep -qF -- "$secret" "${LOGS[@]}"; then fail "a secret ($secret) is in the gateway's log"; fi
+done
+mapfile -t TOKENS < <(ls "$WORK/demo/devices" | sed 's/\.mobileconfig$//' | python3 -c '
+import base64, sys
+for udid in sys.stdin.read().split():
+    t = bytes(ord(udid[i % len(udid)]) ^ (i * 37 % 256) for i in range(32))
+    print(t.hex()); print(t.hex().upper()); print(base64.b64encode(t).decode())')
+[ "${#TOKENS[@]}" -eq 36 ] || fail "expected 12 device tokens in 3 forms, got ${#TOKENS[@]}"
+for t in "${TOKENS[@]}"; do
+  if grep -qF -- "$t" "${LOGS[@]}"; then fail "a push token ($t) is in the gateway's log"; fi
+done
 
 # 2. A failing step names itself and why, exits non-zero, and stops the simulators.
 mkdir -p "$WORK/sims"
