@@ -152,13 +152,24 @@ struct H2CodecCallbacks {
   }
 
   static int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t, void* user_data) {
-    Codec(user_data).streams_.erase(stream_id);
+    H2ServerCodec& codec = Codec(user_data);
+    auto it = codec.streams_.find(stream_id);
+    if (it != codec.streams_.end()) {
+      auto st = it->second->state;
+      if (st == H2ServerCodec::Stream::State::kResponding ||
+          st == H2ServerCodec::Stream::State::kRejected) {
+        --codec.responding_;
+        ++codec.response_progress_;
+      }
+      codec.streams_.erase(it);
+    }
     return 0;
   }
 
   static ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
-                          uint32_t* data_flags, nghttp2_data_source* source, void*) {
+                          uint32_t* data_flags, nghttp2_data_source* source, void* user_data) {
     auto* stream = static_cast<H2ServerCodec::Stream*>(source->ptr);
+    ++Codec(user_data).response_progress_;
     const std::string& body = stream->response.body;
     size_t n = std::min(length, body.size() - stream->body_offset);
     std::memcpy(buf, body.data() + stream->body_offset, n);
@@ -263,6 +274,8 @@ void H2ServerCodec::Reject(int32_t stream_id, Stream& stream, int status, std::s
 }
 
 void H2ServerCodec::SubmitOn(int32_t stream_id, Stream& stream, Response response) {
+  if (stream.state != Stream::State::kResponding && stream.state != Stream::State::kRejected)
+    ++responding_;
   stream.state = Stream::State::kResponding;
   stream.response = std::move(response);
   stream.body_offset = 0;

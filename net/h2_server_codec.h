@@ -66,6 +66,12 @@ class H2ServerCodec {
   bool Finished() const;
   // Streams opened and not yet closed (includes those awaiting a handler).
   size_t open_streams() const { return streams_.size(); }
+  // Streams whose response is queued or being sent, and a counter that moves whenever any response
+  // makes progress (body bytes handed to nghttp2, a stream finished). A session uses the two to
+  // spot a peer that keeps its flow-control window shut (slow read): responses queued, no
+  // progress, however many PINGs it sends.
+  size_t responding_streams() const { return responding_; }
+  uint64_t response_progress() const { return response_progress_; }
 
  private:
   struct Stream;
@@ -85,6 +91,8 @@ class H2ServerCodec {
   int32_t last_delivered_stream_ = 0;  // newest stream handed to the listener
   int32_t goaway_last_stream_ = -1;    // set once a response asked to close the connection
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+  size_t responding_ = 0;
+  uint64_t response_progress_ = 0;
 };
 
 }  // namespace mdmgw::net

@@ -2,7 +2,11 @@
 // requests to the handler and writes responses, batching everything ready into one TLS write.
 //
 // Deadlines: idle_timeout while no stream is open, read_timeout while any is (refreshed on every
-// read and write). Shutdown: GOAWAY, open streams finish, then close_notify.
+// read and write). A response that cannot move (the peer keeps its flow-control window shut) also
+// has read_timeout, counted from its last progress: reads do not extend it, so a slow reader that
+// keeps the connection busy with PINGs is still cut off. Shutdown: GOAWAY, open streams finish,
+// then close_notify.
+#include <optional>
 #include <vector>
 
 #include "common/log.h"
@@ -65,8 +69,27 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
   }
 
   void ArmDeadline() {
+    if (stalled_since_) {
+      auto left = *stalled_since_ + shared_.limits.read_timeout - std::chrono::steady_clock::now();
+      SetDeadline(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(left),
+                           std::chrono::milliseconds(1)));
+      return;
+    }
     SetDeadline(codec_.open_streams() == 0 ? shared_.limits.idle_timeout
                                            : shared_.limits.read_timeout);
+  }
+
+  // After each drain: is a queued response stuck (no progress since the last look)?
+  void TrackResponseProgress() {
+    if (codec_.responding_streams() == 0) {
+      stalled_since_.reset();
+      return;
+    }
+    uint64_t progress = codec_.response_progress();
+    if (!stalled_since_ || progress != last_progress_) {
+      last_progress_ = progress;
+      stalled_since_ = std::chrono::steady_clock::now();
+    }
   }
 
   void DoRead() {
@@ -121,6 +144,7 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
     out_.clear();
     Status s = codec_.Drain(&out_);
     if (!s.ok()) broken_ = true;
+    TrackResponseProgress();
     if (out_.empty()) {
       if (broken_ || codec_.Finished()) CloseGracefully();
       return;
@@ -147,6 +171,8 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
   std::vector<std::pair<int32_t, std::unique_ptr<Request>>> ready_;
   bool writing_ = false;
   bool in_dispatch_ = false;
+  std::optional<std::chrono::steady_clock::time_point> stalled_since_;  // see TrackResponseProgress
+  uint64_t last_progress_ = 0;
   bool broken_ = false;
   bool shutdown_started_ = false;
   bool goaway_on_idle_sent_ = false;
