@@ -2,14 +2,9 @@
 
 #include "apns/push_csr.h"
 #include "common/log.h"
+#include "common/seal_contexts.h"
 
 namespace mdmgw::apns {
-namespace {
-
-std::string KeyAad(const std::string& topic) { return "apns.key:" + topic; }
-constexpr std::string_view kCsrKeyAad = "apns.csr-key";
-
-}  // namespace
 
 PushCertService::PushCertService(store::PushCertStore& store, const SecretBox& box, Clock& clock,
                                  metrics::Registry* registry)
@@ -38,7 +33,7 @@ Result<PushCertInfo> PushCertService::Upload(const PushCertUpload& upload) {
       // The certificate Apple returned for a CSR this gateway generated: use the pending key.
       auto pending = store_.GetPendingCsr();
       if (pending.ok()) {
-        auto opened = box_.Open(pending->sealed_key, kCsrKeyAad);
+        auto opened = box_.Open(pending->sealed_key, seal_context::kApnsCsrKey);
         if (!opened.ok()) return opened.status().WithContext("opening the pending CSR key");
         pending_key = std::move(opened).value();
         key_part = pending_key->Expose();
@@ -66,7 +61,7 @@ Result<PushCertInfo> PushCertService::Upload(const PushCertUpload& upload) {
   store::PushCertRecord record;
   record.topic = cert.topic;
   record.cert_pem = cert.cert_pem;
-  record.sealed_key = box_.Seal(cert.key_pem.Expose(), KeyAad(cert.topic));
+  record.sealed_key = box_.Seal(cert.key_pem.Expose(), seal_context::ApnsKey(cert.topic));
   record.not_after = cert.not_after;
   record.not_before = cert.not_before;
   record.updated_at = now;
@@ -111,7 +106,7 @@ Status PushCertService::Delete() {
 Result<PushCertificate> PushCertService::LoadActive() {
   auto stored = store_.GetPushCert();
   if (!stored.ok()) return stored.status();
-  auto key = box_.Open(stored->sealed_key, KeyAad(stored->topic));
+  auto key = box_.Open(stored->sealed_key, seal_context::ApnsKey(stored->topic));
   if (!key.ok()) return key.status().WithContext("opening the push certificate key");
   PushCertificate cert;
   cert.topic = stored->topic;
@@ -128,7 +123,8 @@ Result<std::string> PushCertService::CreateCsr(const std::string& common_name,
                                                const std::string& email) {
   auto csr = GeneratePushCsr(common_name, email);
   if (!csr.ok()) return csr.status();
-  store::PendingCsrRecord record{csr->csr_pem, box_.Seal(csr->key_pem.Expose(), kCsrKeyAad),
+  store::PendingCsrRecord record{csr->csr_pem,
+                                 box_.Seal(csr->key_pem.Expose(), seal_context::kApnsCsrKey),
                                  clock_.NowUnixSeconds()};
   MDMGW_RETURN_IF_ERROR(store_.PutPendingCsr(record));
   log::Info("apns: CSR generated; its key is kept sealed until the signed certificate arrives",

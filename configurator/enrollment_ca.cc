@@ -10,6 +10,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/seal_contexts.h"
 
 namespace mdmgw::configurator {
 namespace {
@@ -78,14 +79,15 @@ Result<std::unique_ptr<EnrollmentCa>> EnrollmentCa::LoadOrCreate(store::ProfileS
     PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
     store::EnrollmentCaRecord record;
     record.cert_pem = Pem(cert.get());
-    record.sealed_key = box.Seal(crypto::BioToString(key_bio.get()), "enrollment-ca.key");
+    record.sealed_key =
+        box.Seal(crypto::BioToString(key_bio.get()), seal_context::kEnrollmentCaKey);
     record.created_at = static_cast<int64_t>(std::time(nullptr));
     MDMGW_RETURN_IF_ERROR(store.PutEnrollmentCaIfAbsent(record));
     stored = store.GetEnrollmentCa();  // another instance may have stored its own first
     if (!stored.ok()) return stored.status();
     log::Info("enrollment CA created", {{"subject", "mdm-gateway device enrollment CA"}});
   }
-  auto key_pem = box.Open(stored->sealed_key, "enrollment-ca.key");
+  auto key_pem = box.Open(stored->sealed_key, seal_context::kEnrollmentCaKey);
   if (!key_pem.ok()) return Status::DataLoss("the enrollment CA key does not open");
   crypto::BioPtr kb = crypto::MemBio(key_pem->Expose());
   ca->key_.reset(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));

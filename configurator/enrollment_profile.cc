@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/encoding.h"
+#include "common/seal_contexts.h"
 
 namespace mdmgw::configurator {
 namespace {
@@ -94,7 +95,8 @@ Status ParseIdentity(const nlohmann::json& j, const std::string& id, const Secre
   if (j.contains("challenge")) {
     if (!j["challenge"].is_string()) return Bad("identity.challenge must be a string");
     std::string c = j["challenge"].get<std::string>();
-    s.sealed_challenge = c.empty() ? "" : Base64Encode(box.Seal(c, "profile.scep:" + id));
+    s.sealed_challenge =
+        c.empty() ? "" : Base64Encode(box.Seal(c, seal_context::ScepChallenge(id)));
   }
   if (!IsHttps(s.url) && s.url.rfind("http://", 0) != 0)
     return Bad("identity.url must be the " +
@@ -300,7 +302,7 @@ Result<std::string> OpenScepChallenge(const EnrollmentProfile& p, const SecretBo
   if (p.identity.sealed_challenge.empty()) return std::string();
   auto sealed = Base64Decode(p.identity.sealed_challenge);
   if (!sealed.ok()) return Status::DataLoss("the stored SCEP challenge is unreadable");
-  auto opened = box.Open(*sealed, "profile.scep:" + p.id);
+  auto opened = box.Open(*sealed, seal_context::ScepChallenge(p.id));
   if (!opened.ok()) return Status::DataLoss("the stored SCEP challenge does not open");
   return opened->Expose();
 }

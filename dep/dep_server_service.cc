@@ -5,14 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "common/seal_contexts.h"
 #include "dep/dep_client.h"
 #include "net/url.h"
 
 namespace mdmgw::dep {
 namespace {
-
-std::string KeyAad(const std::string& name) { return "dep.key:" + name; }
-std::string TokenAad(const std::string& name) { return "dep.token:" + name; }
 
 Status CheckName(const std::string& name) {
   if (!IsPlainName(name)) {
@@ -89,7 +87,7 @@ Result<std::string> DepServerService::Certificate(const std::string& name) {
   auto identity = GenerateTokenExchangeIdentity("mdm-gateway DEP " + name);
   if (!identity.ok()) return identity.status();
   r->cert_pem = identity->cert_pem;
-  r->sealed_key = box_.Seal(identity->key_pem.Expose(), KeyAad(name));
+  r->sealed_key = box_.Seal(identity->key_pem.Expose(), seal_context::DepKey(name));
   r->updated_at = clock_.NowUnixSeconds();
   MDMGW_RETURN_IF_ERROR(store_.PutDepServer(*r));
   log::Info("dep: token-exchange certificate generated", {{"server", name}});
@@ -107,7 +105,7 @@ Result<DepServerInfo> DepServerService::UploadToken(const std::string& name, std
             "/certificate, upload it to Apple Business Manager, then upload the token it gives",
         "no_certificate");
   }
-  auto key = box_.Open(r->sealed_key, KeyAad(name));
+  auto key = box_.Open(r->sealed_key, seal_context::DepKey(name));
   if (!key.ok()) return key.status().WithContext("opening the token-exchange key");
   auto token = DecryptServerToken(p7m, r->cert_pem, *key, clock_.NowUnixSeconds());
   if (!token.ok()) return token.status();
@@ -131,7 +129,7 @@ Result<DepServerInfo> DepServerService::UploadToken(const std::string& name, std
                             {"access_token", token->access_token.Expose()},
                             {"access_secret", token->access_secret.Expose()}};
   std::string plain = secrets.dump();
-  r->sealed_token = box_.Seal(plain, TokenAad(name));
+  r->sealed_token = box_.Seal(plain, seal_context::DepToken(name));
   OPENSSL_cleanse(plain.data(), plain.size());
   r->consumer_key = token->consumer_key;
   r->token_expiry = token->access_token_expiry;
@@ -150,7 +148,7 @@ Result<ServerToken> DepServerService::LoadToken(const std::string& name) {
   auto r = store_.GetDepServer(name);
   if (!r.ok()) return r.status();
   if (r->sealed_token.empty()) return Status::NotFound("DEP server " + name + " has no token");
-  auto plain = box_.Open(r->sealed_token, TokenAad(name));
+  auto plain = box_.Open(r->sealed_token, seal_context::DepToken(name));
   if (!plain.ok()) return plain.status().WithContext("opening the DEP token");
   auto doc = nlohmann::json::parse(plain->Expose(), nullptr, false);
   if (!doc.is_object()) return Status::DataLoss("the stored DEP token is not JSON");

@@ -3,6 +3,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/seal_contexts.h"
 #include "gateway/http_errors.h"
 
 namespace mdmgw::gateway {
@@ -173,7 +174,8 @@ void CheckInService::HandleCheckIn(const net::Request& request, net::Respond res
       r.user_short_name = m.channel.user_short_name;
       r.awaiting_configuration = m.awaiting_configuration;
       if (m.unlock_token && !m.unlock_token->empty()) {
-        r.sealed_unlock_token = secrets_.Seal(*m.unlock_token, "unlock_token:" + device_id);
+        r.sealed_unlock_token =
+            secrets_.Seal(*m.unlock_token, seal_context::UnlockToken(device_id));
       }
       r.created_at = r.updated_at = now;
       recorded = enrollments_.RecordTokenUpdate(r);
