@@ -196,6 +196,15 @@ std::vector<ConfigOption> BuildOptions() {
       Make("server", "shutdown_grace_seconds", "--shutdown-grace-seconds",
            "MDMGW_SERVER_SHUTDOWN_GRACE_SECONDS", "how long in-flight requests get on SIGTERM",
            IntField<int>([](C& c) -> int& { return c.server.shutdown_grace_seconds; }, 0, 3600)));
+  o.push_back(Make(
+      "server", "auth_failure_limit", "--auth-failure-limit", "MDMGW_SERVER_AUTH_FAILURE_LIMIT",
+      "bad admin API keys allowed per address per window before 429 (default 20)",
+      IntField<int>([](C& c) -> int& { return c.server.auth_failure_limit; }, 1, 1000000)));
+  o.push_back(Make(
+      "server", "auth_failure_window_seconds", "--auth-failure-window-seconds",
+      "MDMGW_SERVER_AUTH_FAILURE_WINDOW_SECONDS",
+      "the window of auth_failure_limit, in seconds (default 60)",
+      IntField<int>([](C& c) -> int& { return c.server.auth_failure_window_seconds; }, 1, 86400)));
   o.push_back(Make("log", "level", "--log-level", "MDMGW_LOG_LEVEL",
                    "debug, info, warn, error or off",
                    StringField([](C& c) -> std::string& { return c.log.level; })));

@@ -38,6 +38,10 @@ struct ServerConfig {
   int read_timeout_seconds = 30;          // Default: a request must arrive whole within this.
   int handshake_timeout_seconds = 10;
   int shutdown_grace_seconds = 15;  // Default: in-flight requests get this long on SIGTERM.
+  // Admin API key guessing: after this many bad keys from one address within the window, its
+  // admin requests get 429 until the window ends. Default: 20 per 60 s.
+  int auth_failure_limit = 20;
+  int auth_failure_window_seconds = 60;
 };
 
 struct StoreConfig {

@@ -12,7 +12,12 @@ constexpr std::string_view kPrefix = "mdmgw_";
 constexpr int64_t kTouchIntervalSeconds = 60;
 }  // namespace
 
-Result<CreatedApiKey> ApiKeys::Create(std::string_view name) {
+Result<CreatedApiKey> ApiKeys::Create(std::string_view name, std::string_view scope) {
+  if (scope != kAdminScope && scope != kReadScope) {
+    return Status::InvalidArgument(
+        "API key scope must be \"admin\" or \"read\", not \"" + std::string(scope) + "\"",
+        "invalid_scope");
+  }
   if (name.empty() || name.size() > 100) {
     return Status::InvalidArgument("API key name must be 1 to 100 characters", "invalid_name");
   }
@@ -28,6 +33,7 @@ Result<CreatedApiKey> ApiKeys::Create(std::string_view name) {
   record.name = std::string(name);
   record.key_hash = crypto::Sha256(key.Expose());
   record.created_at = clock_.NowUnixSeconds();
+  record.scope = std::string(scope);
   MDMGW_RETURN_IF_ERROR(store_.CreateApiKey(record));
   return CreatedApiKey{std::move(record), std::move(key)};
 }

@@ -1,6 +1,7 @@
 // ApiKeys: admin API keys. A key is "mdmgw_" + 43 URL-safe characters (32 random bytes); only its
 // SHA-256 is stored, and it is printed once at creation. Authenticate() checks an Authorization
-// header ("Bearer <key>").
+// header ("Bearer <key>"). A key has a scope: "admin" may do everything, "read" only GET/HEAD (for
+// dashboards and monitoring that must not change anything); the Router enforces it.
 //
 // Thread-safety: thread-safe (the store serialises; the last-used cache has its own mutex).
 #pragma once
@@ -22,12 +23,16 @@ struct CreatedApiKey {
   Secret<std::string> key;  // shown to the admin once, never stored or logged
 };
 
+inline constexpr std::string_view kAdminScope = "admin";
+inline constexpr std::string_view kReadScope = "read";
+
 class ApiKeys {
  public:
   ApiKeys(store::ApiKeyStore& store, Clock& clock) : store_(store), clock_(clock) {}
 
-  // InvalidArgument for an empty or over-long name; AlreadyExists when the name is taken.
-  Result<CreatedApiKey> Create(std::string_view name);
+  // InvalidArgument for an empty or over-long name or an unknown scope; AlreadyExists when the
+  // name is taken.
+  Result<CreatedApiKey> Create(std::string_view name, std::string_view scope = kAdminScope);
   // The active key presented in |authorization|. Unauthenticated when missing, malformed, unknown
   // or revoked (the message says which); Unavailable when the store is down.
   Result<store::ApiKeyRecord> Authenticate(std::string_view authorization);

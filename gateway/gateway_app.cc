@@ -27,6 +27,7 @@
 #include "gateway/handlers/push_api.h"
 #include "gateway/handlers/report_admin.h"
 #include "gateway/handlers/routing_admin.h"
+#include "gateway/master_key.h"
 #include "gateway/pilot_targets.h"
 
 namespace mdmgw::gateway {
@@ -122,11 +123,6 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->config_ = config;
   MDMGW_RETURN_IF_ERROR(EnsureDataDir(config));
 
-  const char* env_key = getenv_fn("MDMGW_MASTER_KEY");
-  auto master = LoadOrCreateMasterKey(config.data_dir, env_key ? env_key : "");
-  if (!master.ok()) return master.status().WithContext("master key");
-  app->secret_box_ = std::make_unique<SecretBox>(std::move(master->box));
-
   std::string key_file;
   MDMGW_RETURN_IF_ERROR(PrepareTls(config, &app->tls_cert_file_, &key_file));
 
@@ -134,10 +130,22 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   if (!store.ok()) return store.status();
   app->store_ = std::move(store).value();
 
+  // After the store: the key is checked against it (and an interrupted rotation settled).
+  const char* env_key = getenv_fn("MDMGW_MASTER_KEY");
+  auto master = OpenMasterKey(*app->store_, config.data_dir, env_key ? env_key : "");
+  if (!master.ok()) return master.status().WithContext("master key");
+  app->secret_box_ = std::make_unique<SecretBox>(std::move(master->box));
+
   app->metrics_ = std::make_unique<GatewayMetrics>(app->registry_);
   app->api_keys_ = std::make_unique<ApiKeys>(app->store_->api_keys(), Clock::System());
   app->router_ =
       std::make_unique<Router>(config.server.max_body_bytes, *app->metrics_, app->api_keys_.get());
+  app->router_->SetAuditLog(&app->store_->audit());
+  app->auth_failures_ = std::make_unique<AuthFailureLimiter>(
+      Clock::System(),
+      AuthFailureLimits{config.server.auth_failure_limit,
+                        std::chrono::seconds(config.server.auth_failure_window_seconds)});
+  app->router_->SetAuthFailureLimiter(app->auth_failures_.get());
   app->push_certs_ = std::make_unique<apns::PushCertService>(
       app->store_->push_certs(), *app->secret_box_, Clock::System(), &app->registry_);
   app->push_certs_->CheckExpiry();

@@ -31,6 +31,7 @@
 #include "dep/dep_server_service.h"
 #include "dep/dep_syncer.h"
 #include "gateway/api_keys.h"
+#include "gateway/auth_failure_limiter.h"
 #include "gateway/blocking_work.h"
 #include "gateway/checkin_service.h"
 #include "gateway/device_identity.h"
@@ -85,6 +86,7 @@ class GatewayApp {
   metrics::Registry registry_;
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<ApiKeys> api_keys_;
+  std::unique_ptr<AuthFailureLimiter> auth_failures_;
   std::unique_ptr<apns::PushCertService> push_certs_;
   // Declared before the server: pushes answer requests, so the client stops first (see
   // ~GatewayApp) while the server still exists (net::Respond's contract).

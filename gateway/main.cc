@@ -15,6 +15,8 @@
 #include "gateway/cli/admin_cli.h"
 #include "gateway/demo/demo.h"
 #include "gateway/gateway_app.h"
+#include "gateway/http_errors.h"
+#include "gateway/master_key.h"
 
 namespace {
 
@@ -100,15 +102,56 @@ int RunMigrate(const GatewayConfig& config) {
   return 0;
 }
 
-int RunApiKeyCreate(const GatewayConfig& config, const std::string& name) {
+// Commands that change the local store directly are audited like admin API calls, with the
+// operating-system user as the actor (the API key is what they bypass).
+void AuditCli(mdmgw::store::Store& store, const std::string& what, const Status& outcome) {
+  mdmgw::store::AuditRecord r;
+  r.at = mdmgw::Clock::System().NowUnixSeconds();
+  r.actor_id = "cli";
+  const char* user = GetEnv("SUDO_USER");
+  if (user == nullptr) user = GetEnv("USER");
+  r.actor = user != nullptr ? user : "unknown";
+  r.method = "CLI";
+  r.path = what;
+  r.route = what;
+  r.status = outcome.ok() ? 200 : mdmgw::gateway::HttpStatusFor(outcome.code());
+  if (!outcome.ok()) r.error = outcome.reason().empty() ? "error" : outcome.reason();
+  Status s = store.RecordAudit(r);
+  if (!s.ok())
+    std::cerr << "mdm-gateway: warning: audit log write failed: " << s.ToString() << "\n";
+}
+
+int RunApiKeyCreate(const GatewayConfig& config, const std::string& name,
+                    const std::string& scope) {
   auto store = mdmgw::gateway::OpenConfiguredStore(config);
   if (!store.ok()) return Fail(store.status());
   mdmgw::gateway::ApiKeys keys(store.value()->api_keys(), mdmgw::Clock::System());
-  auto created = keys.Create(name);
+  auto created = keys.Create(name, scope);
+  AuditCli(*store.value(), "apikey create " + name, created.status());
   if (!created.ok()) return Fail(created.status());
-  std::cout << "created API key '" << created->record.name << "' (id " << created->record.id
-            << "); it is shown only this once:\n"
+  std::cout << "created " << created->record.scope << " API key '" << created->record.name
+            << "' (id " << created->record.id << "); it is shown only this once:\n"
             << created->key.Expose() << std::endl;
+  return 0;
+}
+
+int RunRotateMasterKey(const GatewayConfig& config, const std::string& new_key_file) {
+  auto store = mdmgw::gateway::OpenConfiguredStore(config);
+  if (!store.ok()) return Fail(store.status());
+  const char* env_key = GetEnv("MDMGW_MASTER_KEY");
+  std::cerr << "mdm-gateway: re-sealing every secret with a new master key; every gateway on "
+               "this store must be stopped\n";
+  auto rotated = mdmgw::gateway::RotateMasterKey(
+      *store.value(), config.data_dir, env_key ? env_key : "", new_key_file,
+      [](int64_t done) { std::cerr << "  " << done << " values re-sealed\n"; });
+  AuditCli(*store.value(), "rotate-master-key", rotated.status());
+  if (!rotated.ok()) return Fail(rotated.status());
+  std::cout << "re-sealed " << rotated->resealed << " secrets; the master key is now in "
+            << rotated->key_origin << "\n";
+  if (env_key != nullptr && *env_key != '\0') {
+    std::cout << "set MDMGW_MASTER_KEY to the contents of " << rotated->key_origin
+              << " before starting the gateway\n";
+  }
   return 0;
 }
 
@@ -118,7 +161,8 @@ int RunApiKeyList(const GatewayConfig& config) {
   auto keys = store.value()->ListApiKeys();
   if (!keys.ok()) return Fail(keys.status());
   for (const auto& k : *keys) {
-    std::cout << k.id << "\t" << k.name << "\t" << (k.revoked_at ? "revoked" : "active") << "\n";
+    std::cout << k.id << "\t" << k.name << "\t" << k.scope << "\t"
+              << (k.revoked_at ? "revoked" : "active") << "\n";
   }
   return 0;
 }
@@ -127,6 +171,7 @@ int RunApiKeyRevoke(const GatewayConfig& config, const std::string& name_or_id) 
   auto store = mdmgw::gateway::OpenConfiguredStore(config);
   if (!store.ok()) return Fail(store.status());
   Status s = store.value()->RevokeApiKey(name_or_id, mdmgw::Clock::System().NowUnixSeconds());
+  AuditCli(*store.value(), "apikey revoke " + name_or_id, s);
   if (!s.ok()) return Fail(s);
   std::cout << "revoked API key '" << name_or_id << "'\n";
   return 0;
@@ -157,6 +202,16 @@ int main(int argc, char** argv) {
       app.add_subcommand("migrate", "apply database migrations and print the schema version");
   AddConfigFlags(migrate, config_file, migrate_flags, store_flags_only);
 
+  FlagValues rotate_flags;
+  std::string new_key_file;
+  auto* rotate = app.add_subcommand(
+      "rotate-master-key",
+      "re-seal every stored secret with a new master key (stop every gateway on the store first)");
+  rotate->add_option("--new-key-file", new_key_file,
+                     "the new key (base64 of 32 bytes, mode 0600); default: a new random key. "
+                     "Required when MDMGW_MASTER_KEY holds the current key");
+  AddConfigFlags(rotate, config_file, rotate_flags, store_flags_only);
+
   auto* apikey = app.add_subcommand("apikey", "manage admin API keys");
   apikey->require_subcommand(1);
   FlagValues create_flags;
@@ -164,6 +219,10 @@ int main(int argc, char** argv) {
   auto* create =
       apikey->add_subcommand("create", "create a key; prints it once, alone on the last line");
   create->add_option("--name", key_name, "a unique name for the key")->required();
+  std::string key_scope = "admin";
+  create->add_option("--scope", key_scope, "admin (everything) or read (GET/HEAD only)")
+      ->check(CLI::IsMember({"admin", "read"}))
+      ->default_str("admin");
   AddConfigFlags(create, config_file, create_flags, store_flags_only);
   FlagValues list_flags;
   auto* list = apikey->add_subcommand("list", "list keys (id, name, state)");
@@ -234,16 +293,21 @@ int main(int argc, char** argv) {
   if (demo->parsed()) return mdmgw::gateway::demo::RunDemo(demo_options, std::cout);
   if (serve->parsed()) return with_config(serve_flags, RunServe);
   if (migrate->parsed()) return with_config(migrate_flags, RunMigrate);
+  if (rotate->parsed()) {
+    return with_config(rotate_flags,
+                       [&](const GatewayConfig& c) { return RunRotateMasterKey(c, new_key_file); });
+  }
   bool over_api = !remote.server_url.empty() || GetEnv("MDMGW_SERVER_URL") != nullptr;
   if (over_api && (create->parsed() || list->parsed() || revoke->parsed())) {
     std::string action = create->parsed() ? "create" : list->parsed() ? "list" : "revoke";
     std::string arg = create->parsed() ? key_name : revoke_target;
-    return mdmgw::gateway::cli::RunApiKeyCommand(action, arg, remote, remote_json, GetEnv,
-                                                 std::cout, std::cerr);
+    return mdmgw::gateway::cli::RunApiKeyCommand(action, arg, key_scope, remote, remote_json,
+                                                 GetEnv, std::cout, std::cerr);
   }
   if (create->parsed()) {
-    return with_config(create_flags,
-                       [&](const GatewayConfig& c) { return RunApiKeyCreate(c, key_name); });
+    return with_config(create_flags, [&](const GatewayConfig& c) {
+      return RunApiKeyCreate(c, key_name, key_scope);
+    });
   }
   if (list->parsed()) return with_config(list_flags, RunApiKeyList);
   if (revoke->parsed()) {

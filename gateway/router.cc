@@ -1,7 +1,9 @@
 #include "gateway/router.h"
 
 #include <chrono>
+#include <optional>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/http_errors.h"
 
@@ -132,37 +134,78 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
   };
 
   bool admin = IsAdminPath(request->path) || (match.route && match.route->options.admin);
+  std::optional<store::ApiKeyRecord> actor;  // the admin key, when this request is audited
   if (admin) {
     if (api_keys_ == nullptr) {
       answer(ErrorResponse(Status::Unauthenticated("admin API disabled")));
       return;
     }
-    auto key = api_keys_->Authenticate(request->headers.Get("authorization").value_or(""));
+    if (limiter_ != nullptr) {
+      if (auto wait = limiter_->Blocked(request->remote_address)) {
+        net::Response r = net::Response::JsonError(
+            429, "too_many_auth_failures",
+            "too many failed API key attempts from this address; retry in " +
+                std::to_string(*wait) + " s");
+        r.headers.Set("retry-after", std::to_string(*wait));
+        answer(std::move(r));
+        return;
+      }
+    }
+    auto authorization = request->headers.Get("authorization");
+    auto key = api_keys_->Authenticate(authorization.value_or(""));
     if (!key.ok()) {
       if (key.status().code() == StatusCode::kUnauthenticated) {
         log::Info("admin request refused", {{"path", request->path},
                                             {"remote", request->remote_address},
                                             {"reason", key.status().message()}});
+        if (limiter_ != nullptr && authorization && !authorization->empty()) {
+          limiter_->RecordFailure(request->remote_address);
+        }
       }
       answer(ErrorResponse(key.status()));
       return;
     }
+    bool changes = request->method != "GET" && request->method != "HEAD";
+    if (changes && key->scope != kAdminScope) {
+      net::Response r = net::Response::JsonError(
+          403, "read_only_key",
+          "API key '" + key->name + "' is read-only (scope \"" + key->scope + "\"); " +
+              request->method + " needs an admin key");
+      if (audit_ != nullptr) Audit(*request, *key, metrics_route->pattern, r);
+      answer(std::move(r));
+      return;
+    }
+    if (changes && audit_ != nullptr) actor = std::move(key).value();
   }
   if (match.route == nullptr) {
+    net::Response r;
     if (!match.allowed.empty()) {
-      net::Response r = net::Response::JsonError(
+      r = net::Response::JsonError(
           405, "method_not_allowed",
           request->method + " is not allowed here; allowed: " + match.allowed);
       r.headers.Add("allow", match.allowed);
-      answer(std::move(r));
     } else {
-      answer(net::Response::JsonError(404, "not_found", "no route for " + request->path));
+      r = net::Response::JsonError(404, "not_found", "no route for " + request->path);
     }
+    if (actor) Audit(*request, *actor, metrics_route->pattern, r);
+    answer(std::move(r));
     return;
   }
   request->path_params = std::move(match.params);
   request->route = match.route->pattern;
   const net::Request& ref = *request;
+  if (actor) {
+    // An audited admin change: the record is written before the answer leaves, so a client that
+    // sees the answer can already read the record. Admin changes are rare; the write is one row.
+    match.route->handler(ref, [this, start, route = match.route, actor = std::move(*actor),
+                               owned = std::shared_ptr<net::Request>(std::move(request)),
+                               respond = std::move(respond)](net::Response response) {
+      Audit(*owned, actor, route->pattern, response);
+      Record(*route, response.status, start);
+      respond(std::move(response));
+    });
+    return;
+  }
   // One wrapper (one allocation): it keeps the request alive until the handler answers, then
   // counts and times the answer.
   match.route->handler(ref, [this, start, route = match.route,
@@ -171,6 +214,39 @@ void Router::Handle(std::unique_ptr<net::Request> request, net::Respond respond)
     Record(*route, response.status, start);
     respond(std::move(response));
   });
+}
+
+void Router::Audit(const net::Request& request, const store::ApiKeyRecord& key,
+                   std::string_view route, const net::Response& response) {
+  store::AuditRecord record;
+  record.at = Clock::System().NowUnixSeconds();
+  record.actor_id = key.id;
+  record.actor = key.name;
+  record.remote = request.remote_address;
+  record.method = request.method;
+  record.path = request.path;
+  record.route = std::string(route);
+  record.status = response.status;
+  if (response.status >= 400) {
+    // The admin API's error shape is {"error": {"code": ...}}; keep the code, not the message
+    // (a message may quote the request).
+    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (body.is_object() && body.contains("error") && body["error"].is_object() &&
+        body["error"].contains("code") && body["error"]["code"].is_string()) {
+      record.error = body["error"]["code"].get<std::string>();
+    } else {
+      record.error = "http_" + std::to_string(response.status);
+    }
+  }
+  Status s = audit_->RecordAudit(record);
+  if (!s.ok()) {
+    // The change itself has happened; it cannot be undone here. Say so loudly.
+    log::Error("audit log write failed", {{"method", record.method},
+                                          {"path", record.path},
+                                          {"actor", record.actor},
+                                          {"status", std::to_string(record.status)},
+                                          {"error", s.ToString()}});
+  }
 }
 
 }  // namespace mdmgw::gateway

@@ -11,9 +11,10 @@
 namespace mdmgw::store {
 
 struct ApiKeyRecord {
-  std::string id;        // public identifier, e.g. "k_3f9a..."
-  std::string name;      // unique, chosen by the admin
-  std::string key_hash;  // raw SHA-256 of the key
+  std::string id;               // public identifier, e.g. "k_3f9a..."
+  std::string name;             // unique, chosen by the admin
+  std::string key_hash;         // raw SHA-256 of the key
+  std::string scope = "admin";  // "admin" (everything) or "read" (GET/HEAD only)
   int64_t created_at = 0;
   std::optional<int64_t> revoked_at;
   std::optional<int64_t> last_used_at;

@@ -4,7 +4,7 @@
 namespace mdmgw::store {
 namespace {
 
-constexpr const char* kColumns = "id, name, key_hash, created_at, revoked_at, last_used_at";
+constexpr const char* kColumns = "id, name, key_hash, created_at, revoked_at, last_used_at, scope";
 
 ApiKeyRecord FromRow(const SqlRow& row) {
   ApiKeyRecord r;
@@ -14,15 +14,17 @@ ApiKeyRecord FromRow(const SqlRow& row) {
   r.created_at = AsInt(row[3]);
   if (!IsNull(row[4])) r.revoked_at = AsInt(row[4]);
   if (!IsNull(row[5])) r.last_used_at = AsInt(row[5]);
+  r.scope = AsText(row[6]);
   return r;
 }
 
 }  // namespace
 
 Status Store::CreateApiKey(const ApiKeyRecord& record) {
-  auto r =
-      db_->Exec("INSERT INTO api_keys (id, name, key_hash, created_at) VALUES ($1, $2, $3, $4)",
-                {record.id, record.name, Blob{record.key_hash}, record.created_at});
+  auto r = db_->Exec(
+      "INSERT INTO api_keys (id, name, key_hash, created_at, scope) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      {record.id, record.name, Blob{record.key_hash}, record.created_at, record.scope});
   if (r.status().IsAlreadyExists()) {
     return Status::AlreadyExists("an API key named '" + record.name + "' already exists",
                                  "name_taken");

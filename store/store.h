@@ -7,6 +7,7 @@
 
 #include "common/result.h"
 #include "store/api_key_store.h"
+#include "store/audit_store.h"
 #include "store/dep_store.h"
 #include "store/enrollment_store.h"
 #include "store/profile_store.h"
@@ -17,6 +18,7 @@
 namespace mdmgw::store {
 
 class Store : public ApiKeyStore,
+              public AuditStore,
               public PushCertStore,
               public EnrollmentStore,
               public DepStore,
@@ -36,6 +38,7 @@ class Store : public ApiKeyStore,
   SqlDatabase& database() { return *db_; }
 
   ApiKeyStore& api_keys() { return *this; }
+  AuditStore& audit() { return *this; }
   PushCertStore& push_certs() { return *this; }
   EnrollmentStore& enrollments() { return *this; }
   DepStore& dep() { return *this; }
@@ -48,6 +51,10 @@ class Store : public ApiKeyStore,
   Result<std::vector<ApiKeyRecord>> ListApiKeys() override;
   Status RevokeApiKey(const std::string& name_or_id, int64_t now) override;
   Status TouchApiKey(const std::string& id, int64_t now) override;
+
+  // AuditStore
+  Status RecordAudit(const AuditRecord& record) override;
+  Result<std::vector<AuditRecord>> ListAudit(int64_t before_id, int limit) override;
 
   // PushCertStore
   Result<PushCertRecord> GetPushCert() override;

@@ -251,6 +251,31 @@ AdminCli::AdminCli(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
 
+  // --- audit ----------------------------------------------------------------------------------
+  CLI::App* audit = Group(app, "audit", "the admin audit log");
+  CLI::App* alist =
+      Leaf(audit, "list", "admin changes, newest first (who, what, when)", [a](AdminSession& s) {
+        std::string q = "?limit=" + std::to_string(a->limit > 0 ? a->limit : 100);
+        if (!a->after.empty()) q += "&before=" + PercentEncode(a->after);
+        return s.Show("GET", "/api/v1/audit" + q, "", "", [&](const nlohmann::json& j) {
+          nlohmann::json rows = j.value("records", nlohmann::json::array());
+          for (auto& r : rows) r["when"] = Ago(r.value("at", nlohmann::json()));
+          PrintTable(s.out, rows,
+                     {{"ID", "/id"},
+                      {"WHEN", "/when"},
+                      {"WHO", "/actor/name"},
+                      {"METHOD", "/method"},
+                      {"PATH", "/path"},
+                      {"STATUS", "/status"},
+                      {"ERROR", "/error"}});
+          if (j.contains("next_before")) {
+            s.out << "more: --before " << Cell(j["next_before"]) << "\n";
+          }
+        });
+      });
+  alist->add_option("--limit", a->limit, "at most this many (default 100, at most 500)");
+  alist->add_option("--before", a->after, "older than this record id");
+
   // --- apns -----------------------------------------------------------------------------------
   CLI::App* apns = Group(app, "apns", "the APNs push certificate");
   static const std::vector<Column> kCertFields = {
@@ -599,7 +624,7 @@ int AdminCli::Run(const GetEnvFn& env, std::ostream& out, std::ostream& err) {
   return WithSession(flags_, json_, env, out, err, selected_);
 }
 
-int RunApiKeyCommand(const std::string& action, const std::string& arg,
+int RunApiKeyCommand(const std::string& action, const std::string& arg, const std::string& scope,
                      const AdminTargetFlags& flags, bool json, const GetEnvFn& env,
                      std::ostream& out, std::ostream& err) {
   return WithSession(flags, json, env, out, err, [&](AdminSession& s) {
@@ -610,9 +635,12 @@ int RunApiKeyCommand(const std::string& action, const std::string& arg,
           r["state"] = r.value("revoked_at", nlohmann::json()).is_null() ? "active" : "revoked";
           r["last_used"] = Ago(r.value("last_used_at", nlohmann::json()));
         }
-        PrintTable(
-            s.out, rows,
-            {{"ID", "/id"}, {"NAME", "/name"}, {"STATE", "/state"}, {"LAST USED", "/last_used"}});
+        PrintTable(s.out, rows,
+                   {{"ID", "/id"},
+                    {"NAME", "/name"},
+                    {"SCOPE", "/scope"},
+                    {"STATE", "/state"},
+                    {"LAST USED", "/last_used"}});
       });
     }
     if (action == "revoke") {
@@ -622,11 +650,11 @@ int RunApiKeyCommand(const std::string& action, const std::string& arg,
                             << Cell(At(j, "/revoked/id")) << ")\n";
                     });
     }
-    nlohmann::json body = {{"name", arg}};
+    nlohmann::json body = {{"name", arg}, {"scope", scope}};
     return s.Show("POST", "/api/v1/apikeys", body.dump(), "application/json",
                   [&](const nlohmann::json& j) {
-                    s.out << "created API key '" << Cell(j["name"]) << "' (id " << Cell(j["id"])
-                          << "); it is shown only this once:\n"
+                    s.out << "created " << Cell(j["scope"]) << " API key '" << Cell(j["name"])
+                          << "' (id " << Cell(j["id"]) << "); it is shown only this once:\n"
                           << Cell(j["key"]) << "\n";
                   });
   });

@@ -46,9 +46,9 @@ class AdminCli {
 
 // `mdm-gateway apikey create NAME | list | revoke NAME_OR_ID` over the admin API (main.cc takes
 // this path when a server is named by --server or MDMGW_SERVER_URL; otherwise it writes the local
-// store). |action| is "create", "list" or "revoke"; a created key is printed alone on the last
-// line.
-int RunApiKeyCommand(const std::string& action, const std::string& arg,
+// store). |action| is "create", "list" or "revoke"; |scope| ("admin" or "read") is for create; a
+// created key is printed alone on the last line.
+int RunApiKeyCommand(const std::string& action, const std::string& arg, const std::string& scope,
                      const AdminTargetFlags& flags, bool json, const GetEnvFn& env,
                      std::ostream& out, std::ostream& err);
 

@@ -1,6 +1,7 @@
 // Admin conveniences over the API: GET /api/v1/info (version, store, schema) and
-// GET /api/v1/apikeys (names, ids, dates; never hashes), POST /api/v1/apikeys {"name"} (the new
-// key, shown once) and DELETE /api/v1/apikeys/{name or id} (never the last active key).
+// GET /api/v1/apikeys (names, ids, scopes, dates; never hashes), POST /api/v1/apikeys
+// {"name", "scope"} (the new key, shown once) and DELETE /api/v1/apikeys/{name or id} (never the
+// last active admin key); GET /api/v1/audit?limit=&before= (the admin audit log, newest first).
 #pragma once
 
 #include "gateway/api_keys.h"

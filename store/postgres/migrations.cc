@@ -210,6 +210,27 @@ CREATE TABLE portal (
   updated_at BIGINT NOT NULL
 );
 )sql"},
+      {13, "admin audit log; API key scopes; master key check", R"sql(
+CREATE TABLE audit_log (
+  id BIGSERIAL PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  remote TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  route TEXT NOT NULL,
+  status BIGINT NOT NULL,
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+CREATE TABLE master_key_check (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  sealed BYTEA NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

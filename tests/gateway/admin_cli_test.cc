@@ -401,6 +401,30 @@ TEST_F(AdminCliTest, ApiKeysOverTheAdminApi) {
   EXPECT_EQ(last.exit, 1);
   EXPECT_NE(last.err.find("last_active_key"), std::string::npos) << last.err;
   EXPECT_TRUE(app_->api_keys().Authenticate("Bearer " + key_).ok());
+
+  auto reader = Cli("apikey create --name grafana --scope read");
+  ASSERT_EQ(reader.exit, 0) << reader.err;
+  EXPECT_NE(reader.out.find("created read API key 'grafana'"), std::string::npos) << reader.out;
+  auto scoped = app_->store().ListApiKeys();
+  ASSERT_TRUE(scoped.ok());
+  EXPECT_EQ(scoped->back().name, "grafana");
+  EXPECT_EQ(scoped->back().scope, "read");
+  EXPECT_EQ(Cli("apikey create --name x --scope root").exit, 2)
+      << "an unknown scope is a usage error";
+
+  // Every change above is in the audit log, newest first, by the CLI's key.
+  auto audit = Cli("audit list --limit 3");
+  ASSERT_EQ(audit.exit, 0) << audit.err;
+  EXPECT_NE(audit.out.find("POST"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("/api/v1/apikeys"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("more: --before "), std::string::npos) << "there are more than 3";
+  auto records = app_->store().ListAudit(0, 100);
+  ASSERT_TRUE(records.ok());
+  // create, duplicate create, revoke, revoke nobody, revoke the last key, create grafana
+  ASSERT_EQ(records->size(), 6u);
+  EXPECT_EQ(records->front().actor, "cli");
+  EXPECT_EQ(records->front().status, 201);
+  EXPECT_EQ((*records)[1].error, "last_active_key");
 }
 
 }  // namespace

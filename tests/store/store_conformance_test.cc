@@ -141,6 +141,65 @@ TEST_P(StoreConformanceTest, ApiKeyLifecycle) {
   ASSERT_TRUE(store_->RevokeApiKey("k_admin", 101).ok()) << "revocable by id too";
 }
 
+TEST_P(StoreConformanceTest, ApiKeyScopeRoundTripsAndDefaultsToAdmin) {
+  ApiKeyRecord reader = Key("reader", "hash-r");
+  reader.scope = "read";
+  ASSERT_TRUE(store_->CreateApiKey(reader).ok());
+  ASSERT_TRUE(store_->CreateApiKey(Key("admin", "hash-a")).ok());
+  EXPECT_EQ(store_->FindApiKeyByHash("hash-r")->scope, "read");
+  EXPECT_EQ(store_->FindApiKeyByHash("hash-a")->scope, "admin");
+  // A key made before scopes existed (no scope column written) is an admin key.
+  ASSERT_TRUE(store_->database()
+                  .Exec("INSERT INTO api_keys (id, name, key_hash, created_at) "
+                        "VALUES ('k_old', 'old', $1, 1)",
+                        {Blob{"hash-o"}})
+                  .ok());
+  EXPECT_EQ(store_->FindApiKeyByHash("hash-o")->scope, "admin");
+}
+
+TEST_P(StoreConformanceTest, AuditLogAppendsAndPagesNewestFirst) {
+  auto empty = store_->ListAudit(0, 10);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->empty());
+  for (int i = 0; i < 25; ++i) {
+    AuditRecord r;
+    r.at = 1000 + i;
+    r.actor_id = "k_" + std::to_string(i % 3);
+    r.actor = "admin-" + std::to_string(i % 3);
+    r.remote = "127.0.0.1:5000";
+    r.method = i % 2 ? "PUT" : "POST";
+    r.path = "/api/v1/dep/servers/s" + std::to_string(i);
+    r.route = "/api/v1/dep/servers/{name}";
+    r.status = i % 5 == 0 ? 409 : 200;
+    if (r.status != 200) r.error = "conflict";
+    ASSERT_TRUE(store_->RecordAudit(r).ok());
+  }
+  std::vector<AuditRecord> all;
+  int64_t before = 0;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = store_->ListAudit(before, 10);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 10u);
+    all.insert(all.end(), page->begin(), page->end());
+    before = page->back().id;
+  }
+  ASSERT_EQ(all.size(), 25u);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i - 1].id, all[i].id) << "newest first";
+  const AuditRecord& newest = all.front();
+  EXPECT_EQ(newest.at, 1024);
+  EXPECT_EQ(newest.actor_id, "k_0");
+  EXPECT_EQ(newest.actor, "admin-0");
+  EXPECT_EQ(newest.remote, "127.0.0.1:5000");
+  EXPECT_EQ(newest.method, "POST");
+  EXPECT_EQ(newest.path, "/api/v1/dep/servers/s24");
+  EXPECT_EQ(newest.route, "/api/v1/dep/servers/{name}");
+  EXPECT_EQ(newest.status, 200);
+  EXPECT_EQ(newest.error, "");
+  EXPECT_EQ(all.back().status, 409);
+  EXPECT_EQ(all.back().error, "conflict");
+}
+
 TEST_P(StoreConformanceTest, PushCertificateRoundTripAndReplace) {
   EXPECT_TRUE(store_->GetPushCert().status().IsNotFound());
   std::string sealed;
