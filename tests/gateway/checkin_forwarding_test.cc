@@ -336,6 +336,51 @@ TEST_F(CheckInForwardingTest, MdmSignatureAndRefusedIdentities) {
   EXPECT_EQ(records[1]["cert_sha256"], Sha(DerOf(device_.cert_pem)));
 }
 
+// The device CA bundle check with every kind of bad identity, over real TLS (mTLS) and as
+// Mdm-Signature: each is refused with 401 untrusted_certificate and a message saying why, and
+// nothing reaches the core or the store.
+TEST_F(CheckInForwardingTest, ExpiredNotYetValidWrongCaAndWrongPurposeIdentitiesAreRefused) {
+  constexpr long kDay = 86400;
+  auto expired = devices_ca_.IssueClientWith("expired", "old device", -60 * kDay, -kDay);
+  auto future = devices_ca_.IssueClientWith("future", "future device", kDay, 30 * kDay);
+  auto signing = devices_ca_.IssueClientWith("signing", "signer", -3600, 30 * kDay, "codeSigning");
+  auto server_leaf = devices_ca_.IssueServer("server-leaf");  // serverAuth only
+  struct Case {
+    const char* name;
+    const mdmgw::testing::IssuedFiles* identity;
+    const char* why;  // in the error message
+  };
+  const Case cases[] = {
+      {"expired", &expired, "expired"},
+      {"not yet valid", &future, "not yet valid"},
+      {"wrong CA", &stranger_, "unable to get local issuer"},
+      {"codeSigning EKU", &signing, "purpose"},
+      {"serverAuth EKU", &server_leaf, "purpose"},
+  };
+  std::string body = Fixture("Authenticate.2.plist");
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto mtls = Device("/mdm/checkin", body, c.identity);
+    EXPECT_EQ(mtls.status, 401) << mtls.body;
+    EXPECT_EQ(Code(mtls), "untrusted_certificate");
+    EXPECT_NE(mtls.body.find(c.why), std::string::npos) << mtls.body;
+    auto signed_body = Device("/mdm/checkin", body, nullptr, kCheckIn,
+                              {{"mdm-signature", Sign(*c.identity, body)}});
+    EXPECT_EQ(signed_body.status, 401) << signed_body.body;
+    EXPECT_EQ(Code(signed_body), "untrusted_certificate");
+    EXPECT_NE(signed_body.body.find(c.why), std::string::npos) << signed_body.body;
+    // Also on the command channel.
+    auto connect = Device("/mdm/connect", Fixture("DeviceInformation.1.plist"), c.identity, kMdm);
+    EXPECT_EQ(connect.status, 401) << connect.body;
+  }
+  EXPECT_EQ(control_->Requests().size(), 0u) << "no refused request reached the core";
+  EXPECT_TRUE(app_->store().GetEnrollment(kUdid).status().IsNotFound()) << "nothing recorded";
+  // The same device with a good identity from the same CA is let through: the refusals above were
+  // about the certificates, not the request.
+  EXPECT_EQ(Device("/mdm/checkin", body, &device_).status, 200);
+  EXPECT_EQ(control_->Requests().size(), 1u);
+}
+
 TEST_F(CheckInForwardingTest, BindingTopicAndBodyRefusals) {
   ASSERT_EQ(Device("/mdm/checkin", Fixture("Authenticate.2.plist"), &device_).status, 200);
   // Another certificate for the same device, before a new Authenticate: 403.
