@@ -71,3 +71,34 @@ Result<int> SqlDatabase::Migrate(const std::vector<Migration>& migrations) {
 }
 
 }  // namespace mdmgw::store
+
+namespace mdmgw::store {
+
+std::optional<std::string> SqlDatabase::LastWriteFailure() const {
+  if (!write_failed_.load(std::memory_order_acquire)) return std::nullopt;
+  std::lock_guard lock(write_mu_);
+  if (!write_failed_.load(std::memory_order_relaxed)) return std::nullopt;
+  return write_failure_;
+}
+
+void SqlDatabase::NoteWrite(const Status& outcome) {
+  // The hot path (every check-in write) returns here.
+  if (outcome.ok() || outcome.code() != StatusCode::kUnavailable) return;
+  std::lock_guard lock(write_mu_);
+  if (!write_failed_.load(std::memory_order_relaxed)) {
+    log::Error("store write failed",
+               {{"backend", std::string(backend())}, {"error", outcome.message()}});
+  }
+  write_failure_ = outcome.message();
+  write_failed_.store(true, std::memory_order_release);
+}
+
+void SqlDatabase::ClearWriteFailure() {
+  std::lock_guard lock(write_mu_);
+  if (!write_failed_.load(std::memory_order_relaxed)) return;
+  write_failed_.store(false, std::memory_order_release);
+  write_failure_.clear();
+  log::Info("store writes succeed again", {{"backend", std::string(backend())}});
+}
+
+}  // namespace mdmgw::store

@@ -9,9 +9,12 @@
 // Thread-safety: implementations serialise access; a Transaction holds the connection for its body.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,9 +66,25 @@ class SqlDatabase {
   Result<int> Migrate(const std::vector<Migration>& migrations);
   Result<int> SchemaVersion();
 
+  // Why a write failed for want of storage (disk full, read-only, I/O error, server unreachable)
+  // since the last ClearWriteFailure, or nullopt. Sticky on purpose: on a nearly full disk small
+  // writes may still fit while larger ones fail, so only a probe that needs new space (Store::Ping)
+  // may declare the storage healthy again.
+  std::optional<std::string> LastWriteFailure() const;
+  void ClearWriteFailure();
+
  protected:
   // Runs several statements with no parameters (migration scripts).
   virtual Status ExecScript(std::string_view sql) = 0;
+  // Backends report the outcome of every write (Exec, Transaction) here. Only Unavailable counts
+  // as a storage failure; constraint and SQL errors say nothing about the storage, and a success
+  // clears nothing (see LastWriteFailure).
+  void NoteWrite(const Status& outcome);
+
+ private:
+  std::atomic<bool> write_failed_{false};
+  mutable std::mutex write_mu_;
+  std::string write_failure_;  // GUARDED_BY(write_mu_)
 };
 
 }  // namespace mdmgw::store

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <ctime>
+
 #include "store/migrations.h"
 #include "store/postgres/postgres_database.h"
 #include "store/sqlite/sqlite_database.h"
@@ -23,6 +25,25 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& url) {
   auto version = db.value()->Migrate(*migrations);
   if (!version.ok()) return version.status();
   return std::make_unique<Store>(std::move(db).value());
+}
+
+Status Store::Ping() {
+  MDMGW_RETURN_IF_ERROR(db_->Ping());
+  if (!db_->LastWriteFailure()) return Status::Ok();
+  // 16 KiB: more than a page, so the probe needs free space as a real write would; rolled back
+  // by the delete in the same transaction, so the probe leaves nothing behind.
+  Status probe = db_->Transaction([&]() -> Status {
+    auto put = db_->Exec(
+        "INSERT INTO store_probe (id, pad, at) VALUES (1, $1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET pad = excluded.pad, at = excluded.at",
+        {Blob{std::string(16 << 10, '\x5a')}, static_cast<int64_t>(std::time(nullptr))});
+    if (!put.ok()) return put.status();
+    return db_->Exec("DELETE FROM store_probe").status();
+  });
+  if (!probe.ok())
+    return Status::Unavailable("writes fail: " + probe.message(), "store_unavailable");
+  db_->ClearWriteFailure();
+  return Status::Ok();
 }
 
 std::string RedactStoreUrl(const std::string& url) {

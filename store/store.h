@@ -31,8 +31,10 @@ class Store : public ApiKeyStore,
 
   explicit Store(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {}
 
-  // Readiness: a round trip to the database.
-  Status Ping() { return db_->Ping(); }
+  // Readiness: a round trip to the database; after a write failed for want of storage (disk full,
+  // read-only), also a probe write that needs new pages, so readiness turns true again only once
+  // writes work (an instance out of the load balancer gets no other writes to tell it so).
+  Status Ping();
   Result<int> SchemaVersion() { return db_->SchemaVersion(); }
   std::string_view backend() const { return db_->backend(); }
   SqlDatabase& database() { return *db_; }

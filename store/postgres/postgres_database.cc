@@ -32,18 +32,24 @@ class PostgresDatabase final : public SqlDatabase {
     std::lock_guard lock(mu_);
     int64_t changes = 0;
     auto r = Run(sql, params, &changes);
+    NoteWrite(r.status());
     if (!r.ok()) return r.status();
     return changes;
   }
 
   Status Transaction(const std::function<Status()>& body) override {
     std::lock_guard lock(mu_);
-    MDMGW_RETURN_IF_ERROR(ExecScript("BEGIN"));
+    Status begun = ExecScript("BEGIN");
+    if (!begun.ok()) {
+      NoteWrite(begun);
+      return begun;
+    }
     in_transaction_ = true;
     Status s = body();
     in_transaction_ = false;
     if (s.ok()) {
       s = ExecScript("COMMIT");
+      NoteWrite(s);
       if (s.ok()) return s;
     }
     (void)ExecScript("ROLLBACK");
@@ -88,6 +94,11 @@ class PostgresDatabase final : public SqlDatabase {
     if (state.rfind("08", 0) == 0 || PQstatus(conn_) != CONNECTION_OK)
       return Status::Unavailable(msg);
     if (state == "40001" || state == "40P01" || state == "55P03") return Status::Unavailable(msg);
+    // Storage trouble: 53xxx insufficient resources (53100 disk full), 58xxx system / I/O errors,
+    // 25006 a read-only transaction (a hot standby, or default_transaction_read_only).
+    if (state.rfind("53", 0) == 0 || state.rfind("58", 0) == 0 || state == "25006") {
+      return Status::Unavailable(msg);
+    }
     return Status::InvalidArgument(msg);
   }
 

@@ -231,6 +231,13 @@ CREATE TABLE master_key_check (
   updated_at INTEGER NOT NULL
 );
 )sql"},
+      {14, "store write probe (readiness after a failed write)", R"sql(
+CREATE TABLE store_probe (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pad BLOB NOT NULL,
+  at INTEGER NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

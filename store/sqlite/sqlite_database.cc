@@ -29,6 +29,7 @@ class SqliteDatabase final : public SqlDatabase {
     std::lock_guard lock(mu_);
     int64_t changes = 0;
     Status s = Run(sql, params, nullptr, &changes);
+    NoteWrite(s);
     if (!s.ok()) return s;
     return changes;
   }
@@ -36,10 +37,15 @@ class SqliteDatabase final : public SqlDatabase {
   Status Transaction(const std::function<Status()>& body) override {
     std::lock_guard lock(mu_);
     // IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading.
-    MDMGW_RETURN_IF_ERROR(ExecScript("BEGIN IMMEDIATE"));
+    Status begun = ExecScript("BEGIN IMMEDIATE");
+    if (!begun.ok()) {
+      NoteWrite(begun);
+      return begun;
+    }
     Status s = body();
     if (s.ok()) {
       s = ExecScript("COMMIT");
+      NoteWrite(s);
       if (s.ok()) return s;
     }
     (void)ExecScript("ROLLBACK");
@@ -58,10 +64,10 @@ class SqliteDatabase final : public SqlDatabase {
     std::lock_guard lock(mu_);
     char* err = nullptr;
     std::string text(sql);
-    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
       sqlite3_free(err);
-      return Status::InvalidArgument("sqlite: " + msg);
+      return Error(rc);  // the same mapping as statements: a full disk at COMMIT is Unavailable
     }
     return Status::Ok();
   }
@@ -73,7 +79,8 @@ class SqliteDatabase final : public SqlDatabase {
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
       return Status::AlreadyExists(msg);
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable(msg);
-    if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) {
+    if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN ||
+        primary == SQLITE_READONLY) {
       return Status::Unavailable(msg);
     }
     if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return Status::DataLoss(msg);

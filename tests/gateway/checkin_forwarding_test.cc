@@ -441,6 +441,26 @@ TEST_F(CheckInForwardingTest, CoreDownGives503AndKeepsWhatWasRecorded) {
   EXPECT_NE(metrics.body.find("outcome=\"breaker_open\""), std::string::npos);
 }
 
+// A store that cannot be written (read-only here) refuses check-ins with 503 + Retry-After before
+// anything is forwarded, so the device retries and nothing it sent is lost.
+TEST_F(CheckInForwardingTest, UnwritableStoreGives503BeforeForwardingThenRecovers) {
+  ASSERT_EQ(Device("/mdm/checkin", Fixture("Authenticate.2.plist"), &device_).status, 200);
+  ASSERT_TRUE(app_->store().database().Query("PRAGMA query_only = 1").ok());
+  auto refused = Device("/mdm/checkin", Fixture("TokenUpdate.2.plist"), &device_);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(Code(refused), "store_unavailable");
+  EXPECT_FALSE(refused.headers["retry-after"].empty()) << "the device is told when to retry";
+  EXPECT_EQ(control_->Requests().size(), 1u) << "the refused TokenUpdate did not reach the core";
+  EXPECT_EQ(mdmgw::testing::H2Get(app_->port(), "/readyz").status, 503);
+
+  ASSERT_TRUE(app_->store().database().Query("PRAGMA query_only = 0").ok());
+  EXPECT_EQ(mdmgw::testing::H2Get(app_->port(), "/readyz").status, 200);
+  auto retried = Device("/mdm/checkin", Fixture("TokenUpdate.2.plist"), &device_);
+  EXPECT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(control_->Requests().size(), 2u);
+  EXPECT_FALSE(app_->store().GetEnrollment(kUdid)->push_token_hex.empty()) << "the retry is stored";
+}
+
 TEST_F(CheckInForwardingTest, SlowCoreTimesOutWith503) {
   ASSERT_TRUE(
       control_

@@ -157,6 +157,32 @@ TEST_P(StoreConformanceTest, ApiKeyScopeRoundTripsAndDefaultsToAdmin) {
   EXPECT_EQ(store_->FindApiKeyByHash("hash-o")->scope, "admin");
 }
 
+// A store that refuses writes (read-only file system, hot standby): writes are Unavailable, and
+// readiness stays false until a probe write works again.
+TEST_P(StoreConformanceTest, RefusedWritesAreUnavailableAndReadinessWaitsForAWorkingWrite) {
+  bool pg = GetParam().name == "postgres";
+  auto set_read_only = [&](bool on) {
+    std::string sql = pg ? std::string("SET default_transaction_read_only = ") + (on ? "on" : "off")
+                         : std::string("PRAGMA query_only = ") + (on ? "1" : "0");
+    ASSERT_TRUE(store_->database().Query(sql).ok()) << sql;
+  };
+  ASSERT_TRUE(store_->Ping().ok());
+  set_read_only(true);
+  Status refused = store_->CreateApiKey(Key("ro", "hash-ro"));
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.ToString();
+  Status in_tx = store_->ApplyDepPage("s", {}, "cursor", "sync", 1);
+  EXPECT_EQ(in_tx.code(), StatusCode::kUnavailable) << in_tx.ToString();
+  ASSERT_TRUE(store_->database().LastWriteFailure().has_value());
+  Status ready = store_->Ping();
+  EXPECT_EQ(ready.code(), StatusCode::kUnavailable);
+  EXPECT_NE(ready.message().find("writes fail"), std::string::npos) << ready.ToString();
+  EXPECT_TRUE(store_->ListApiKeys().ok()) << "reads still work";
+  set_read_only(false);
+  EXPECT_TRUE(store_->Ping().ok());
+  EXPECT_FALSE(store_->database().LastWriteFailure().has_value()) << "the probe cleared it";
+  EXPECT_TRUE(store_->CreateApiKey(Key("ro", "hash-ro")).ok());
+}
+
 TEST_P(StoreConformanceTest, AuditLogAppendsAndPagesNewestFirst) {
   auto empty = store_->ListAudit(0, 10);
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
