@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "common/encoding.h"
 #include "fixtures/pki/test_pki.h"
 #include "gateway/gateway_app.h"
@@ -151,6 +153,81 @@ TEST_F(PushApiTest, RenewalSwitchesIdentityWithoutRestart) {
   auto by_cert = nlohmann::json::parse(sim.stream(id).body)["delivered_by_certificate_serial"];
   for (char& c : serial) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   EXPECT_EQ(by_cert[serial], 1) << by_cert.dump();
+}
+
+// APNs misbehaving under the assembled gateway: 503 storms and GOAWAYs mid-burst are retried to
+// delivery with nothing doubled; a revoked certificate (403 BadCertificate) is reported per push,
+// raises the alert metric and stops sending until a certificate is uploaded again.
+TEST_F(PushApiTest, ApnsFaultsAreRetriedReportedAndAlerted) {
+  ASSERT_EQ(Call("PUT", "/api/v1/apns/certificate", push_.cert_pem + push_.key_pem).status, 200);
+  constexpr int kDevices = 300;
+  ImportDevices(kDevices);
+  nlohmann::json ids = nlohmann::json::array();
+  for (int i = 0; i < kDevices; ++i)
+    if (i != 3) ids.push_back("UDID-" + std::to_string(i));  // 3 is unregistered at the sim
+  std::string burst = nlohmann::json({{"enrollment_ids", ids}}).dump();
+  auto sim = [&](const std::string& method, const std::string& path, const std::string& body) {
+    auto conn = mdmgw::testing::TlsTestConnection::Open(sim_->port, "h2", &push_);
+    EXPECT_TRUE(conn);
+    if (!conn) return nlohmann::json();
+    mdmgw::testing::H2TestClient client(std::move(conn));
+    int32_t id = client.Submit(method, path, {}, body);
+    client.RunUntilDone(5s);
+    return nlohmann::json::parse(client.stream(id).body, nullptr, false);
+  };
+  auto metric = [&](const std::string& line_start) -> double {
+    std::string text = H2Request(app_->port(), "GET", "/metrics", {}, "").body;
+    size_t at = text.find("\n" + line_start + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + line_start.size() + 2));
+  };
+
+  // Every third push answered 503: all delivered after retries, none twice.
+  sim("POST", "/sim/config", R"({"fail_every":3,"fail_status":503})");
+  // A push whose every attempt lands on a 503 is reported as such (retryable), never dropped.
+  auto storm = nlohmann::json::parse(Call("POST", "/api/v1/push", burst).body);
+  EXPECT_EQ(storm["delivered"].get<int>() + storm["failed"].get<int>(), kDevices - 1);
+  EXPECT_GE(storm["delivered"].get<int>(), kDevices - 20) << storm.dump().substr(0, 500);
+  for (const auto& r : storm["results"]) {
+    if (!r.contains("error")) continue;
+    EXPECT_EQ(r["error"]["retryable"], true) << r.dump();
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("503"), std::string::npos) << r.dump();
+  }
+  EXPECT_GT(metric("mdmgw_apns_push_retries_total"), 50);
+  // GOAWAY every 40 pushes: streams past last-stream-id are resent; again nothing doubled.
+  sim("POST", "/sim/reset", "");
+  sim("POST", "/sim/config", R"({"fail_every":0,"goaway_every":40})");
+  auto goaway = nlohmann::json::parse(Call("POST", "/api/v1/push", burst).body);
+  EXPECT_EQ(goaway["delivered"], kDevices - 1);
+  auto stats = sim("GET", "/sim/stats", "");
+  EXPECT_GE(stats["goaways"].get<int>(), 5);
+  EXPECT_EQ(stats["duplicates"], 0);
+  EXPECT_EQ(stats["delivered_tokens"], kDevices - 1);
+
+  // The certificate revoked at Apple.
+  sim("POST", "/sim/config", R"({"goaway_every":0,"reject_certificate":true})");
+  auto revoked = nlohmann::json::parse(Call("POST", "/api/v1/push", burst).body);
+  EXPECT_EQ(revoked["delivered"], 0);
+  EXPECT_EQ(revoked["failed"], kDevices - 1) << "every push is reported, none silently dropped";
+  // Each push says why: Apple's reason, or the gateway's own once it stopped sending.
+  std::set<std::string> codes;
+  for (const auto& r : revoked["results"]) codes.insert(r["error"]["code"].get<std::string>());
+  codes.erase("certificate_rejected");
+  EXPECT_EQ(codes, (std::set<std::string>{"BadCertificate"})) << revoked["results"][0].dump();
+  EXPECT_EQ(metric("mdmgw_apns_certificate_rejected"), 1) << "the alert is raised";
+  int received = sim("GET", "/sim/stats", "")["received"].get<int>();
+  auto still = nlohmann::json::parse(Call("POST", "/api/v1/push", burst).body);
+  EXPECT_EQ(still["failed"], kDevices - 1);
+  EXPECT_EQ(sim("GET", "/sim/stats", "")["received"].get<int>(), received)
+      << "with the certificate rejected nothing more is sent to APNs";
+
+  // A valid certificate again (here: Apple un-revokes and the admin re-uploads).
+  sim("POST", "/sim/config", R"({"reject_certificate":false})");
+  auto renewed = ca_.IssuePushCert("renewed", kTopic);
+  ASSERT_EQ(Call("PUT", "/api/v1/apns/certificate", renewed.cert_pem + renewed.key_pem).status,
+            200);
+  EXPECT_EQ(metric("mdmgw_apns_certificate_rejected"), 0) << "the alert clears";
+  auto back = nlohmann::json::parse(Call("POST", "/api/v1/push", burst).body);
+  EXPECT_EQ(back["delivered"], kDevices - 1);
 }
 
 TEST_F(PushApiTest, BadPushRequestsAreClearErrors) {
