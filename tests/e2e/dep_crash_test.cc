@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -18,6 +21,7 @@
 #include "net/h1_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/dep_token.h"
+#include "tests/support/postgres_server.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::testing {
@@ -25,10 +29,31 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class DepCrashTest : public ::testing::Test {
+// "" for SQLite in the data dir, else a fresh PostgreSQL database ("skip" when no server and
+// PostgreSQL is not required).
+std::string StoreUrlFor(const std::string& backend, const std::string& name) {
+  if (backend != "postgres") return "";
+  auto& pg = SharedPostgres();
+  if (!pg.running()) return "skip";
+  static int n = 0;
+  return pg.CreateDatabase(name + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
+}
+
+std::vector<std::string> StoreFlags(const std::string& url) {
+  return url.empty() ? std::vector<std::string>{} : std::vector<std::string>{"--store", url};
+}
+
+// The kill tests run on each store backend: the gateway's promise (a sync page or TokenUpdate is
+// committed before it is acknowledged or its cursor advances) must hold on both.
+class DepCrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   virtual int Devices() const { return 60000; }
   void SetUp() override {
+    store_url_ = StoreUrlFor(GetParam(), "depcrash");
+    if (store_url_ == "skip") {
+      if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << SharedPostgres().error();
+      GTEST_SKIP() << SharedPostgres().error();
+    }
     auto tls = ca_.IssueServer("dep");
     sim_ = std::make_unique<DepSimProcess>(
         tls.cert_file, tls.key_file,
@@ -39,7 +64,8 @@ class DepCrashTest : public ::testing::Test {
     data_dir_ = dir_.File("var");
     // The admin key, made by the CLI the way an operator makes it (last line of stdout).
     std::string cmd = std::string(MDMGW_GATEWAY_PATH) + " apikey create --name admin --data-dir " +
-                      data_dir_ + " 2>/dev/null";
+                      data_dir_ + (store_url_.empty() ? "" : " --store " + store_url_) +
+                      " 2>/dev/null";
     auto created = RunCommand(cmd);
     ASSERT_EQ(created.exit_status, 0);
     std::string out = created.out;
@@ -50,11 +76,13 @@ class DepCrashTest : public ::testing::Test {
 
   void StartGateway() {
     port_ = FreeTcpPort();
-    gateway_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{MDMGW_GATEWAY_PATH, "serve", "--data-dir", data_dir_, "--listen",
-                                 "127.0.0.1:" + std::to_string(port_), "--dep-ca-file",
-                                 ca_.ca_file(), "--log-level", "warn"},
-        dir_.File("gateway.log"));
+    std::vector<std::string> args{MDMGW_GATEWAY_PATH, "serve",
+                                  "--data-dir",       data_dir_,
+                                  "--listen",         "127.0.0.1:" + std::to_string(port_),
+                                  "--dep-ca-file",    ca_.ca_file(),
+                                  "--log-level",      "warn"};
+    for (const auto& f : StoreFlags(store_url_)) args.push_back(f);
+    gateway_ = std::make_unique<ChildProcess>(args, dir_.File("gateway.log"));
     for (int i = 0; i < 100; ++i) {
       if (H2Get(port_, "/healthz").status == 200) return;
       std::this_thread::sleep_for(100ms);
@@ -97,6 +125,17 @@ class DepCrashTest : public ::testing::Test {
     for (const auto& s : sim_truth["devices"]) truth.insert(s.get<std::string>());
     return truth;
   }
+  // The DEP server "main" at dep-sim with a token made for the gateway's exchange certificate.
+  void AddServerWithToken(const std::string& consumer_key) {
+    ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main", nlohmann::json{{"base_url", sim_url_}}.dump())
+                  .status,
+              201);
+    std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
+    ASSERT_EQ(Call("PUT", "/api/v1/dep/servers/main/token",
+                   MakeDepP7m(cert, DepTokenPlaintext(consumer_key)))
+                  .status,
+              200);
+  }
   int64_t StoredCount() {
     auto r = Call("GET", "/api/v1/dep/servers/main");
     if (r.status != 200) return -1;
@@ -105,6 +144,7 @@ class DepCrashTest : public ::testing::Test {
 
   TempDir dir_;
   TestCa ca_{dir_.path()};
+  std::string store_url_;
   std::unique_ptr<DepSimProcess> sim_;
   std::string sim_url_;
   mdmgw::net::H1ClientOptions net_options_;
@@ -114,18 +154,11 @@ class DepCrashTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> gateway_;
 };
 
-TEST_F(DepCrashTest, KilledMidFetchThenRestartedConvergesToGroundTruth) {
+TEST_P(DepCrashTest, KilledMidFetchThenRestartedConvergesToGroundTruth) {
   // 60 pages of 1000, 60 ms each: the fetch takes seconds, so the kill lands inside it.
   Sim("/sim/config", R"({"page_delay_ms":60})");
   StartGateway();
-  ASSERT_EQ(
-      Call("PUT", "/api/v1/dep/servers/main", nlohmann::json{{"base_url", sim_url_}}.dump()).status,
-      201);
-  std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
-  ASSERT_EQ(
-      Call("PUT", "/api/v1/dep/servers/main/token", MakeDepP7m(cert, DepTokenPlaintext("CK_crash")))
-          .status,
-      200);
+  AddServerWithToken("CK_crash");
   ASSERT_EQ(Call("POST", "/api/v1/dep/servers/main/sync").status, 202);
   int64_t stored = 0;
   for (int i = 0; i < 300 && stored < 15000; ++i) {
@@ -145,24 +178,12 @@ TEST_F(DepCrashTest, KilledMidFetchThenRestartedConvergesToGroundTruth) {
   auto done = Call("POST", "/api/v1/dep/servers/main/sync?wait=1", "", 60s);
   ASSERT_EQ(done.status, 200) << done.body;
 
-  std::vector<std::string> listed;
-  std::string cursor;
-  while (true) {
-    auto page = Call("GET", "/api/v1/dep/devices?server=main&limit=1000" +
-                                (cursor.empty() ? "" : "&cursor=" + cursor));
-    ASSERT_EQ(page.status, 200) << page.body;
-    auto body = nlohmann::json::parse(page.body);
-    for (const auto& d : body["devices"]) listed.push_back(d["serial_number"]);
-    if (!body.contains("next_cursor")) break;
-    cursor = body["next_cursor"];
-  }
-  std::set<std::string> unique(listed.begin(), listed.end());
-  EXPECT_EQ(unique.size(), listed.size()) << "no device twice";
-  std::set<std::string> truth;
-  nlohmann::json sim_truth = Sim("/sim/truth");
-  for (const auto& s : sim_truth["devices"]) truth.insert(s.get<std::string>());
+  bool duplicates = false;
+  std::set<std::string> listed = Listed(&duplicates);
+  EXPECT_FALSE(duplicates) << "no device twice";
+  std::set<std::string> truth = Truth();
   EXPECT_EQ(truth.size(), 60050u);
-  EXPECT_EQ(unique, truth) << "converged to Apple's list";
+  EXPECT_EQ(listed, truth) << "converged to Apple's list";
 
   // The restart continued the fetch: across both runs about 60 pages, not 60 plus a new fetch.
   int64_t pages = Sim("/sim/stats").value("fetch_pages", int64_t{0});
@@ -179,17 +200,10 @@ class DepManyCrashesTest : public DepCrashTest {
   int Devices() const override { return 100000; }
 };
 
-TEST_F(DepManyCrashesTest, TwentyKillsAtRandomPointsThenTheTableEqualsGroundTruth) {
+TEST_P(DepManyCrashesTest, TwentyKillsAtRandomPointsThenTheTableEqualsGroundTruth) {
   Sim("/sim/config", R"({"page_delay_ms":15})");  // the full fetch: 100 pages, ~1.5 s and more
   StartGateway();
-  ASSERT_EQ(
-      Call("PUT", "/api/v1/dep/servers/main", nlohmann::json{{"base_url", sim_url_}}.dump()).status,
-      201);
-  std::string cert = Call("GET", "/api/v1/dep/servers/main/certificate").body;
-  ASSERT_EQ(
-      Call("PUT", "/api/v1/dep/servers/main/token", MakeDepP7m(cert, DepTokenPlaintext("CK_kill")))
-          .status,
-      200);
+  AddServerWithToken("CK_kill");
   std::mt19937 rng(20261203);  // fixed: a failure replays
   std::uniform_int_distribution<int> delay_ms(50, 600);
   std::vector<int64_t> stored_at_kill;
@@ -230,7 +244,14 @@ TEST_F(DepManyCrashesTest, TwentyKillsAtRandomPointsThenTheTableEqualsGroundTrut
 // for a stream of devices while the gateway is SIGKILLed at random moments 8 times and restarted.
 // Pass: every TokenUpdate the gateway answered 200 is in the store after the last restart (the
 // record is committed before the answer), and devices that got no answer simply retry later.
-TEST(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
+class CheckInCrashTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
+  std::string store_url = StoreUrlFor(GetParam(), "checkincrash");
+  if (store_url == "skip") {
+    if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << SharedPostgres().error();
+    GTEST_SKIP() << SharedPostgres().error();
+  }
   TempDir dir;
   TestCa ca(dir.path());
   constexpr char kTopic[] = "com.apple.mgmt.External.c0ffee00-0000-4000-8000-00000000cafe";
@@ -240,20 +261,23 @@ TEST(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
   ASSERT_NE(core.port, 0);
   std::string data = dir.File("var");
   std::string cmd = std::string(MDMGW_GATEWAY_PATH) + " apikey create --name admin --data-dir " +
-                    data + " 2>/dev/null | tail -n 1";
+                    data + (store_url.empty() ? "" : " --store " + store_url) +
+                    " 2>/dev/null | tail -n 1";
   std::string key = RunCommand(cmd).out;
   while (!key.empty() && key.back() == '\n') key.pop_back();
   ASSERT_EQ(key.rfind("mdmgw_", 0), 0u) << key;
   uint16_t port = FreeTcpPort();
   std::unique_ptr<ChildProcess> gateway;
   auto start = [&] {
-    gateway = std::make_unique<ChildProcess>(
-        std::vector<std::string>{MDMGW_GATEWAY_PATH, "serve", "--data-dir", data, "--listen",
-                                 "127.0.0.1:" + std::to_string(port), "--devices-ca-file",
-                                 ca.ca_file(), "--upstream-url",
-                                 "http://127.0.0.1:" + std::to_string(core.port) + "/mdm",
-                                 "--log-level", "error"},
-        dir.File("gateway.log"));
+    std::vector<std::string> args{
+        MDMGW_GATEWAY_PATH,  "serve",
+        "--data-dir",        data,
+        "--listen",          "127.0.0.1:" + std::to_string(port),
+        "--devices-ca-file", ca.ca_file(),
+        "--upstream-url",    "http://127.0.0.1:" + std::to_string(core.port) + "/mdm",
+        "--log-level",       "error"};
+    for (const auto& f : StoreFlags(store_url)) args.push_back(f);
+    gateway = std::make_unique<ChildProcess>(args, dir.File("gateway.log"));
     for (int i = 0; i < 100 && H2Get(port, "/healthz").status != 200; ++i)
       std::this_thread::sleep_for(50ms);
   };
@@ -321,10 +345,18 @@ TEST(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
       ADD_FAILURE() << udid << " was acknowledged but is not stored: " << r.status << " " << r.body;
     }
   }
-  std::printf("check-ins under 8 kills: %d devices tried, %zu TokenUpdates acknowledged, %d lost\n",
-              attempts.load(), acknowledged.size(), missing);
+  std::printf(
+      "check-ins under 8 kills (%s): %d devices tried, %zu TokenUpdates acknowledged, %d lost\n",
+      GetParam().c_str(), attempts.load(), acknowledged.size(), missing);
   gateway->Stop();
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, DepCrashTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Store, DepManyCrashesTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Store, CheckInCrashTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace mdmgw::testing
