@@ -479,6 +479,26 @@ TEST_F(CheckInForwardingTest, SlowCoreTimesOutWith503) {
   EXPECT_EQ(failing.headers["retry-after"], "17");
 }
 
+// A core that resets the connection instead of answering: the device gets 503 + Retry-After at
+// once (not after the timeout), what the check-in recorded is kept, and the next check-in after
+// the core recovers is forwarded on a fresh connection.
+TEST_F(CheckInForwardingTest, CoreResettingConnectionsGives503AndRecovers) {
+  ASSERT_EQ(Device("/mdm/checkin", Fixture("Authenticate.2.plist"), &device_).status, 200);
+  ASSERT_TRUE(
+      control_->Call("POST", "/stub/config", R"({"mode":"reset"})", "application/json").ok());
+  auto start = std::chrono::steady_clock::now();
+  auto reset = Device("/mdm/checkin", Fixture("TokenUpdate.2.plist"), &device_);
+  EXPECT_EQ(reset.status, 503) << reset.body;
+  EXPECT_FALSE(reset.headers["retry-after"].empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1900))
+      << "a reset is an answer: no waiting for the 2 s timeout";
+  EXPECT_FALSE(app_->store().GetEnrollment(kUdid)->push_token_hex.empty())
+      << "the TokenUpdate was recorded before forwarding";
+  ASSERT_TRUE(control_->Call("POST", "/stub/config", R"({"mode":"ok"})", "application/json").ok());
+  auto back = Device("/mdm/checkin", Fixture("TokenUpdate.2.plist"), &device_);
+  EXPECT_EQ(back.status, 200) << back.body;
+}
+
 TEST_F(CheckInForwardingTest, RoutingMovesAGroupToAnotherCore) {
   mdmgw::testing::CoreStubProcess other;
   ASSERT_NE(other.port, 0);
