@@ -118,7 +118,9 @@ class H1ServerSession final : public ServerConnection {
     SetDeadline(shared_.limits.read_timeout);
     Respond respond = [self = self()](Response response) {
       asio::dispatch(self->executor(), [self, response = std::move(response)]() mutable {
-        if (!self->closed()) self->Write(std::move(response));
+        if (self->closed()) return;
+        if (response.abort_connection) return self->AbortNow();
+        self->Write(std::move(response));
       });
     };
     shared_.handler.Handle(std::move(request_), std::move(respond));

@@ -133,6 +133,7 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
     return [self = self(), stream_id](Response response) {
       asio::dispatch(self->executor(), [self, stream_id, response = std::move(response)]() mutable {
         if (self->closed()) return;
+        if (response.abort_connection) return self->AbortNow();
         self->codec_.SubmitResponse(stream_id, std::move(response));
         if (!self->in_dispatch_) self->Flush();
       });

@@ -21,6 +21,9 @@ struct Response {
   // HTTP/1.1 Connection: close. APNs ends connections this way ({"reason":"Shutdown"}).
   bool close_connection = false;
   std::string goaway_debug;
+  // Drop the connection at once instead of answering: TCP RST, every stream on it unanswered. For
+  // simulators playing a peer that crashes or a middlebox that forgets the connection.
+  bool abort_connection = false;
 
   static Response Text(int status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");

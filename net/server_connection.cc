@@ -85,6 +85,16 @@ void ServerConnection::CloseNow() {
   CloseSocket();
 }
 
+void ServerConnection::AbortNow() {
+  closed_ = true;
+  if (socket_closed_) return;
+  socket_closed_ = true;
+  deadline_.cancel();
+  boost::system::error_code ignored;
+  stream_->lowest_layer().set_option(tcp::socket::linger(true, 0), ignored);
+  stream_->lowest_layer().close(ignored);
+}
+
 void ServerConnection::CloseSocket() {
   if (socket_closed_) return;
   socket_closed_ = true;

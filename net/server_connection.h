@@ -81,6 +81,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void CloseGracefully();
   // Closes the socket at once. Idempotent.
   void CloseNow();
+  // Closes the socket with SO_LINGER 0, so the peer sees a reset (Response::abort_connection).
+  void AbortNow();
   // True once either close has begun: no further I/O may start.
   bool closed() const { return closed_; }
   auto executor() { return stream_->get_executor(); }
