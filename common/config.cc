@@ -133,6 +133,9 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back(Make("dep", "ca_file", "--dep-ca-file", "MDMGW_DEP_CA_FILE",
                    "extra CA to trust for DEP API hosts (simulators)",
                    StringField([](C& c) -> std::string& { return c.dep.ca_file; })));
+  o.push_back(Make("dep", "timeout_seconds", "--dep-timeout-seconds", "MDMGW_DEP_TIMEOUT_SECONDS",
+                   "how long one exchange with Apple's DEP API may take (default 30)",
+                   IntField<int>([](C& c) -> int& { return c.dep.timeout_seconds; }, 1, 600)));
   o.push_back(Make("apns", "connections", "--apns-connections", "MDMGW_APNS_CONNECTIONS",
                    "HTTP/2 connections in the APNs push pool",
                    IntField<int>([](C& c) -> int& { return c.apns.connections; }, 1, 64)));

@@ -76,7 +76,8 @@ struct UpstreamConfig {
 };
 
 struct DepConfig {
-  std::string ca_file;  // Extra CA to trust for DEP API hosts (simulators). Default: none.
+  std::string ca_file;       // Extra CA to trust for DEP API hosts (simulators). Default: none.
+  int timeout_seconds = 30;  // Default: each exchange with Apple's DEP API gets at most 30 s.
 };
 
 struct ApnsConfig {

@@ -71,6 +71,7 @@ Status DepClient::StartSession() {
   net::ClientRequest req;
   req.method = "GET";
   req.url = base_url_ + "/session";
+  req.timeout = timeout_;
   req.headers.Add("authorization",
                   OAuth1AuthorizationHeader("GET", req.url, credentials_, clock_.NowUnixSeconds()));
   req.headers.Add("x-server-protocol-version", std::to_string(kProtocolVersion));
@@ -94,6 +95,7 @@ Result<net::ClientResponse> DepClient::Send(const std::string& method, const std
   net::ClientRequest req;
   req.method = method;
   req.url = base_url_ + path;
+  req.timeout = timeout_;
   req.headers.Add("x-adm-auth-session", session_);
   req.headers.Add("x-server-protocol-version", std::to_string(kProtocolVersion));
   req.headers.Add("content-type", kJsonType);

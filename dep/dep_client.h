@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -71,6 +72,10 @@ class DepClient {
   // POST /devices/disown (deprecated at Apple and irreversible: the device leaves the org).
   Result<DepSerialResults> Disown(const std::vector<std::string>& serials);
 
+  // Each exchange with Apple (connect included) gets this long; then it fails with Timeout.
+  // Default 30 s.
+  void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+
   int64_t retry_after_seconds() const { return retry_after_seconds_; }
   // The HTTP status of the last call's final answer (0 when none arrived).
   int last_http_status() const { return last_http_status_; }
@@ -88,6 +93,7 @@ class DepClient {
   std::string base_url_;  // no trailing slash
   OAuth1Credentials credentials_;
   Clock& clock_;
+  std::chrono::milliseconds timeout_{30000};
   std::mutex mu_;
   std::string session_;  // GUARDED_BY(mu_)
   // Read after a call by the thread that made it; atomic because the syncer and the assigner

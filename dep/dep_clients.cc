@@ -24,6 +24,7 @@ Result<DepClientLease> DepClients::For(const std::string& server) {
       return DepClientLease{e.client, e.page_limit};
     }
     e.client = std::make_shared<DepClient>(http_, record->base_url, CredentialsOf(*token), clock_);
+    e.client->set_timeout(timeout_);
     e.consumer_key = token->consumer_key;
     e.base_url = record->base_url;
     e.page_limit = 1000;

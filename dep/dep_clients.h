@@ -6,6 +6,7 @@
 // Thread-safety: thread-safe; DepClient serialises its own calls.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,12 @@ class DepClients {
   DepClients(store::DepStore& store, DepServerService& servers, net::H1Client& http,
              Clock& clock = Clock::System());
 
+  // The per-exchange timeout of the clients made from now on (DepClient::set_timeout).
+  void set_request_timeout(std::chrono::milliseconds timeout) {
+    std::lock_guard lock(mu_);
+    timeout_ = timeout;
+  }
+
   // NotFound (no server) / FailedPrecondition "no_token" (no token uploaded yet).
   Result<DepClientLease> For(const std::string& server);
 
@@ -44,7 +51,8 @@ class DepClients {
   net::H1Client& http_;
   Clock& clock_;
   std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+  std::map<std::string, Entry> entries_;      // GUARDED_BY(mu_)
+  std::chrono::milliseconds timeout_{30000};  // GUARDED_BY(mu_)
 };
 
 }  // namespace mdmgw::dep

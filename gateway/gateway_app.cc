@@ -192,6 +192,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
                                                               Clock::System(), *app->dep_http_);
   app->dep_clients_ =
       std::make_unique<dep::DepClients>(app->store_->dep(), *app->dep_servers_, *app->dep_http_);
+  app->dep_clients_->set_request_timeout(std::chrono::seconds(config.dep.timeout_seconds));
   app->dep_assigner_ = std::make_unique<dep::DepAssigner>(app->store_->dep(), *app->dep_clients_,
                                                           Clock::System(), &app->registry_);
   app->dep_profiles_ = std::make_unique<dep::DepProfileService>(

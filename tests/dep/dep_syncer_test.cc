@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <future>
 #include <set>
 
@@ -131,6 +133,27 @@ TEST_F(DepSyncerTest, A429StormEndsTheRunAndTheNextResumesFromTheStoredCursor) {
   EXPECT_EQ(resumed.fetched, 15000) << "resumed at page 6, not from the start";
   EXPECT_EQ(Sim("GET", "/sim/stats")["fetch_pages"].get<int64_t>() - pages_before, 15);
   EXPECT_EQ(Stored(), Truth());
+}
+
+TEST_F(DepSyncerTest, AnswersSlowerThanTheTimeoutEndTheRunAndTheNextResumes) {
+  // Each exchange gets 1 s; Apple now takes 1.5 s per answer.
+  clients_->set_request_timeout(std::chrono::milliseconds(1000));
+  Sim("POST", "/sim/config", R"({"page_delay_ms":1500})");
+  auto start = std::chrono::steady_clock::now();
+  DepSyncResult slow = syncer_->SyncOnce("main");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(slow.ok);
+  EXPECT_FALSE(slow.error_code.empty()) << "the run says why it ended: " << slow.error;
+  EXPECT_LT(took, std::chrono::seconds(30)) << "bounded tries, no hang";
+  EXPECT_LT(*store_->CountDepDevices("main"), 20000);
+
+  Sim("POST", "/sim/config", R"({"page_delay_ms":0})");
+  DepSyncResult resumed = syncer_->SyncOnce("main");
+  ASSERT_TRUE(resumed.ok) << resumed.error;
+  EXPECT_EQ(Stored(), Truth());
+  std::printf("slow DEP: the run ended after %.1f s with %s (%s)\n",
+              std::chrono::duration<double>(took).count(), slow.error_code.c_str(),
+              slow.error.c_str());
 }
 
 TEST_F(DepSyncerTest, WorkerRunsRequestedSyncs) {

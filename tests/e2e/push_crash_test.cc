@@ -5,11 +5,13 @@
 // retry after the restart delivers. Nothing hangs and nothing is silently dropped.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -19,6 +21,7 @@
 #include "common/encoding.h"
 #include "fixtures/pki/test_pki.h"
 #include "tests/support/child_process.h"
+#include "tests/support/postgres_server.h"
 #include "tests/support/tls_test_client.h"
 
 namespace mdmgw::testing {
@@ -36,7 +39,20 @@ std::string Token(int i) {
   return buf;
 }
 
-TEST(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
+// On SQLite in the data dir, and on a real PostgreSQL.
+class PushCrashTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
+  std::string store_url;
+  if (GetParam() == "postgres") {
+    auto& pg = SharedPostgres();
+    if (!pg.running()) {
+      if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << pg.error();
+      GTEST_SKIP() << pg.error();
+    }
+    store_url = pg.CreateDatabase("pushcrash_" + std::to_string(::getpid()));
+  }
+  std::string store_flag = store_url.empty() ? "" : " --store " + store_url;
   TempDir dir;
   TestCa ca(dir.path());
   auto sim_tls = ca.IssueServer("apns");
@@ -46,19 +62,25 @@ TEST(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
   std::string data = dir.File("var");
   std::string key =
       RunCommand(std::string(MDMGW_GATEWAY_PATH) + " apikey create --name admin --data-dir " +
-                 data + " 2>/dev/null | tail -n 1")
+                 data + store_flag + " 2>/dev/null | tail -n 1")
           .out;
   while (!key.empty() && key.back() == '\n') key.pop_back();
   ASSERT_EQ(key.rfind("mdmgw_", 0), 0u) << key;
   uint16_t port = FreeTcpPort();
   std::unique_ptr<ChildProcess> gateway;
   auto start = [&] {
-    gateway = std::make_unique<ChildProcess>(
-        std::vector<std::string>{MDMGW_GATEWAY_PATH, "serve", "--data-dir", data, "--listen",
-                                 "127.0.0.1:" + std::to_string(port), "--apns-base-url",
-                                 "https://localhost:" + std::to_string(sim.port), "--apns-ca-file",
-                                 ca.ca_file(), "--log-level", "error"},
-        dir.File("gateway.log"));
+    std::vector<std::string> args{
+        MDMGW_GATEWAY_PATH, "serve",
+        "--data-dir",       data,
+        "--listen",         "127.0.0.1:" + std::to_string(port),
+        "--apns-base-url",  "https://localhost:" + std::to_string(sim.port),
+        "--apns-ca-file",   ca.ca_file(),
+        "--log-level",      "error"};
+    if (!store_url.empty()) {
+      args.push_back("--store");
+      args.push_back(store_url);
+    }
+    gateway = std::make_unique<ChildProcess>(args, dir.File("gateway.log"));
     for (int i = 0; i < 100 && H2Get(port, "/healthz").status != 200; ++i)
       std::this_thread::sleep_for(50ms);
   };
@@ -166,13 +188,16 @@ TEST(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
   EXPECT_EQ(retried_delivered, static_cast<int>(cut.size()) * kBurst)
       << "every cut device set is delivered on retry";
   std::printf(
-      "pushes under 8 kills: %d bursts of %d answered, %zu device sets cut (retried: %d "
+      "pushes under 8 kills (%s): %d bursts of %d answered, %zu device sets cut (retried: %d "
       "delivered), "
       "%zu tokens reported delivered, %d false claims, %zu tokens at APNs\n",
-      answered, kBurst, cut.size(), retried_delivered, reported_delivered.size(), false_claims,
-      delivered.size());
+      GetParam().c_str(), answered, kBurst, cut.size(), retried_delivered,
+      reported_delivered.size(), false_claims, delivered.size());
   gateway->Stop();
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, PushCrashTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace mdmgw::testing
