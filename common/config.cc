@@ -192,6 +192,11 @@ std::vector<ConfigOption> BuildOptions() {
            "MDMGW_SERVER_READ_TIMEOUT_SECONDS", "a started request must arrive whole within this",
            IntField<int>([](C& c) -> int& { return c.server.read_timeout_seconds; }, 1, 3600)));
   o.push_back(
+      Make("server", "handler_timeout_seconds", "--handler-timeout-seconds",
+           "MDMGW_SERVER_HANDLER_TIMEOUT_SECONDS",
+           "a whole request must be answered within this (long admin calls: sync?wait=1)",
+           IntField<int>([](C& c) -> int& { return c.server.handler_timeout_seconds; }, 1, 86400)));
+  o.push_back(
       Make("server", "handshake_timeout_seconds", "--handshake-timeout-seconds",
            "MDMGW_SERVER_HANDSHAKE_TIMEOUT_SECONDS", "TLS handshake deadline",
            IntField<int>([](C& c) -> int& { return c.server.handshake_timeout_seconds; }, 1, 600)));

@@ -36,6 +36,7 @@ struct ServerConfig {
   uint32_t max_concurrent_streams = 100;  // Default: 100 per HTTP/2 connection.
   int idle_timeout_seconds = 60;          // Default: a connection with no request open is closed.
   int read_timeout_seconds = 30;          // Default: a request must arrive whole within this.
+  int handler_timeout_seconds = 600;  // Default: a whole request is answered within this (10 min).
   int handshake_timeout_seconds = 10;
   int shutdown_grace_seconds = 15;  // Default: in-flight requests get this long on SIGTERM.
   // Admin API key guessing: after this many bad keys from one address within the window, its

@@ -326,6 +326,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   options.limits.max_concurrent_streams = config.server.max_concurrent_streams;
   options.limits.idle_timeout = Seconds(config.server.idle_timeout_seconds);
   options.limits.read_timeout = Seconds(config.server.read_timeout_seconds);
+  options.limits.handler_timeout = Seconds(config.server.handler_timeout_seconds);
   options.limits.handshake_timeout = Seconds(config.server.handshake_timeout_seconds);
   options.open_connections = &app->metrics_->open_connections;
   options.refused_connections = &app->metrics_->refused_connections;

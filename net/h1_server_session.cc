@@ -2,7 +2,7 @@
 //
 // Reads the header first (limit: max_header_bytes → 431), asks the handler for the route's body
 // limit (→ 413), then reads the body. Deadlines: idle_timeout while waiting for a request,
-// read_timeout for the body and for writing the response.
+// read_timeout for the body and for writing the response, handler_timeout while the handler works.
 #include <charconv>
 #include <optional>
 
@@ -115,7 +115,8 @@ class H1ServerSession final : public ServerConnection {
   void Dispatch() {
     state_ = State::kHandling;
     request_->body = std::move(parser_->get().body());
-    SetDeadline(shared_.limits.read_timeout);
+    // The request is whole: the handler's time is bounded by handler_timeout, not read_timeout.
+    SetDeadline(shared_.limits.handler_timeout);
     Respond respond = [self = self()](Response response) {
       asio::dispatch(self->executor(), [self, response = std::move(response)]() mutable {
         if (self->closed()) return;

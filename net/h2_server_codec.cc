@@ -131,6 +131,7 @@ struct H2CodecCallbacks {
         return 0;
       }
       stream->state = State::kDispatched;
+      ++codec.dispatched_;
       codec.last_delivered_stream_ = std::max(codec.last_delivered_stream_, id);
       codec.listener_.OnRequest(id, std::move(stream->request));
     }
@@ -156,6 +157,7 @@ struct H2CodecCallbacks {
     auto it = codec.streams_.find(stream_id);
     if (it != codec.streams_.end()) {
       auto st = it->second->state;
+      if (st == H2ServerCodec::Stream::State::kDispatched) --codec.dispatched_;
       if (st == H2ServerCodec::Stream::State::kResponding ||
           st == H2ServerCodec::Stream::State::kRejected) {
         --codec.responding_;
@@ -274,6 +276,7 @@ void H2ServerCodec::Reject(int32_t stream_id, Stream& stream, int status, std::s
 }
 
 void H2ServerCodec::SubmitOn(int32_t stream_id, Stream& stream, Response response) {
+  if (stream.state == Stream::State::kDispatched) --dispatched_;
   if (stream.state != Stream::State::kResponding && stream.state != Stream::State::kRejected)
     ++responding_;
   stream.state = Stream::State::kResponding;

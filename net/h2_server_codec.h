@@ -71,6 +71,9 @@ class H2ServerCodec {
   // spot a peer that keeps its flow-control window shut (slow read): responses queued, no
   // progress, however many PINGs it sends.
   size_t responding_streams() const { return responding_; }
+  // Streams whose request is complete and with the listener, not yet answered. When every open
+  // stream is one of these, the peer owes nothing: the session waits on the handler, not the peer.
+  size_t dispatched_streams() const { return dispatched_; }
   uint64_t response_progress() const { return response_progress_; }
 
  private:
@@ -92,6 +95,7 @@ class H2ServerCodec {
   int32_t goaway_last_stream_ = -1;    // set once a response asked to close the connection
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   size_t responding_ = 0;
+  size_t dispatched_ = 0;
   uint64_t response_progress_ = 0;
 };
 

@@ -1,11 +1,12 @@
 // H2ServerSession: moves bytes between the TLS stream and an H2ServerCodec, dispatches complete
 // requests to the handler and writes responses, batching everything ready into one TLS write.
 //
-// Deadlines: idle_timeout while no stream is open, read_timeout while any is (refreshed on every
-// read and write). A response that cannot move (the peer keeps its flow-control window shut) also
-// has read_timeout, counted from its last progress: reads do not extend it, so a slow reader that
-// keeps the connection busy with PINGs is still cut off. Shutdown: GOAWAY, open streams finish,
-// then close_notify.
+// Deadlines: idle_timeout while no stream is open, read_timeout while any request is still arriving
+// (refreshed on every read and write), handler_timeout while every open request is with its
+// handler. A response that cannot move (the peer keeps its flow-control window shut) also has
+// read_timeout, counted from its last progress: reads do not extend it, so a slow reader that keeps
+// the connection busy with PINGs is still cut off. Shutdown: GOAWAY, open streams finish, then
+// close_notify.
 #include <optional>
 #include <vector>
 
@@ -75,8 +76,19 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
                            std::chrono::milliseconds(1)));
       return;
     }
-    SetDeadline(codec_.open_streams() == 0 ? shared_.limits.idle_timeout
-                                           : shared_.limits.read_timeout);
+    size_t open = codec_.open_streams();
+    if (open > 0 && codec_.dispatched_streams() == open) {
+      // Every open request is with its handler: the peer owes nothing, so read_timeout does not
+      // apply; handler_timeout does, counted from when the wait began (PINGs do not extend it).
+      if (!handler_wait_since_) handler_wait_since_ = std::chrono::steady_clock::now();
+      auto left =
+          *handler_wait_since_ + shared_.limits.handler_timeout - std::chrono::steady_clock::now();
+      SetDeadline(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(left),
+                           std::chrono::milliseconds(1)));
+      return;
+    }
+    handler_wait_since_.reset();
+    SetDeadline(open == 0 ? shared_.limits.idle_timeout : shared_.limits.read_timeout);
   }
 
   // After each drain: is a queued response stuck (no progress since the last look)?
@@ -174,6 +186,7 @@ class H2ServerSession final : public ServerConnection, public H2ServerCodec::Lis
   bool in_dispatch_ = false;
   std::optional<std::chrono::steady_clock::time_point> stalled_since_;  // see TrackResponseProgress
   uint64_t last_progress_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> handler_wait_since_;  // see ArmDeadline
   bool broken_ = false;
   bool shutdown_started_ = false;
   bool goaway_on_idle_sent_ = false;

@@ -25,6 +25,9 @@ struct ServerLimits {
   uint32_t initial_max_concurrent_streams = 0;  // see H2Limits (0 = start at the maximum)
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds read_timeout{30000};
+  // A complete request gets this long for its handler's answer (admin calls such as a DEP sync with
+  // ?wait=1 run for minutes). read_timeout bounds the peer, this bounds the gateway's own work.
+  std::chrono::milliseconds handler_timeout{600000};
   std::chrono::milliseconds handshake_timeout{10000};
 };
 

@@ -76,13 +76,11 @@ class DepCrashTest : public ::testing::TestWithParam<std::string> {
 
   void StartGateway() {
     port_ = FreeTcpPort();
-    std::vector<std::string> args{MDMGW_GATEWAY_PATH, "serve", "--data-dir", data_dir_, "--listen",
-                                  "127.0.0.1:" + std::to_string(port_), "--dep-ca-file",
-                                  ca_.ca_file(), "--log-level", "warn",
-                                  // The final sync?wait=1 may take longer than the 30 s default
-                                  // under the sanitizers on PostgreSQL; an open request is cut at
-                                  // the read timeout today (see the stop-18 note).
-                                  "--read-timeout-seconds", "300"};
+    std::vector<std::string> args{MDMGW_GATEWAY_PATH, "serve",
+                                  "--data-dir",       data_dir_,
+                                  "--listen",         "127.0.0.1:" + std::to_string(port_),
+                                  "--dep-ca-file",    ca_.ca_file(),
+                                  "--log-level",      "warn"};
     for (const auto& f : StoreFlags(store_url_)) args.push_back(f);
     gateway_ = std::make_unique<ChildProcess>(args, dir_.File("gateway.log"));
     for (int i = 0; i < 100; ++i) {

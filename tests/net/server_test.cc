@@ -414,6 +414,59 @@ TEST_F(ServerTest, ABodyThatStopsArrivingIsCutAtTheReadTimeout) {
   ExpectHealthy();
 }
 
+// read_timeout bounds the peer's sending; once a request is whole, a handler that takes longer
+// (an admin call such as sync?wait=1) still gets its answer out, over both protocols.
+TEST_F(ServerTest, AHandlerSlowerThanTheReadTimeoutStillAnswers) {
+  ServerLimits limits = DefaultLimits();
+  limits.read_timeout = 300ms;
+  limits.idle_timeout = 300ms;
+  StartServer(limits);
+  handler_.slow_delay = 1200ms;
+
+  auto conn = TlsTestConnection::Open(port_, "h2");
+  ASSERT_TRUE(conn);
+  H2TestClient client(std::move(conn));
+  int32_t id = client.Submit("GET", "/slow");
+  ASSERT_TRUE(client.RunUntilDone(5s)) << "the h2 connection was cut while the handler worked";
+  EXPECT_EQ(client.stream(id).status, 200);
+  EXPECT_EQ(client.stream(id).body, "slow done");
+
+  auto h1 = TlsTestConnection::Open(port_, "http/1.1");
+  ASSERT_TRUE(h1);
+  auto res = H1RoundTrip(*h1, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", 5s);
+  EXPECT_EQ(res.status, 200) << "the HTTP/1.1 connection was cut while the handler worked";
+  EXPECT_EQ(res.body, "slow done");
+  // And the connections still time out once idle.
+  EXPECT_TRUE(h1->WaitClosed(5s));
+  EXPECT_TRUE(client.RunUntilClosed(5s));
+  ExpectHealthy();
+}
+
+// A handler that never finishes does not hold the connection for ever: handler_timeout cuts it.
+TEST_F(ServerTest, AHandlerOverTheHandlerTimeoutHasItsConnectionClosed) {
+  ServerLimits limits = DefaultLimits();
+  limits.read_timeout = 5s;
+  limits.handler_timeout = 400ms;
+  StartServer(limits);
+  handler_.slow_delay = 3s;
+
+  auto conn = TlsTestConnection::Open(port_, "h2");
+  ASSERT_TRUE(conn);
+  H2TestClient client(std::move(conn));
+  client.Submit("GET", "/slow");
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.RunUntilClosed(5s)) << "h2 connection held past the handler timeout";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms) << "cut by the handler timeout";
+
+  auto h1 = TlsTestConnection::Open(port_, "http/1.1");
+  ASSERT_TRUE(h1);
+  ASSERT_TRUE(h1->WriteAll("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(h1->WaitClosed(5s)) << "HTTP/1.1 connection held past the handler timeout";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms) << "cut by the handler timeout";
+  ExpectHealthy();
+}
+
 TEST_F(ServerTest, SlowHandshakeIsCutAtTheHandshakeTimeout) {
   int fd = mdmgw::testing::ConnectTcp(port_);
   ASSERT_GE(fd, 0);
