@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 
+#include "net/h1_request.h"
 #include "net/server_connection.h"
 
 namespace mdmgw::net {
@@ -38,8 +39,7 @@ class H1ServerSession final : public ServerConnection {
   void ReadHeader() {
     state_ = State::kAwaitingRequest;
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(shared_.limits.max_header_bytes));
-    parser_->body_limit(std::numeric_limits<uint64_t>::max());  // set per route once headers are in
+    PrepareH1Parser(*parser_, shared_.limits.max_header_bytes);
     SetDeadline(shared_.limits.idle_timeout);
     http::async_read_header(
         *stream_, buffer_, *parser_,
@@ -52,30 +52,14 @@ class H1ServerSession final : public ServerConnection {
       FailRead(ec);
       return;
     }
-    auto& msg = parser_->get();
-    request_ = std::make_unique<Request>(prototype_);
-    request_->protocol = Protocol::kHttp11;
-    request_->method = std::string(msg.method_string());
-    std::string_view target(msg.target().data(), msg.target().size());
-    size_t q = target.find('?');
-    request_->path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) request_->query = std::string(target.substr(q + 1));
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      if (field.name() == http::field::host) {
-        request_->authority = std::string(field.value());
-        continue;
-      }
-      request_->headers.Add(std::move(name), std::string(field.value()));
-    }
-    keep_alive_ = msg.keep_alive();
+    request_ = H1RequestFromHeader(parser_->get(), prototype_);
+    keep_alive_ = parser_->get().keep_alive();
     uint64_t limit = shared_.handler.MaxBodyBytes(*request_);
-    if (auto len = parser_->content_length(); len && *len > limit) {
+    if (!SetH1BodyLimit(*parser_, limit)) {
       RejectAndClose(413, "body_too_large",
                      "request body exceeds " + std::to_string(limit) + " bytes");
       return;
     }
-    parser_->body_limit(limit);
     if (parser_->is_done()) {
       Dispatch();
       return;
@@ -88,10 +72,6 @@ class H1ServerSession final : public ServerConnection {
 
   void OnBody(boost::system::error_code ec) {
     if (closed()) return;
-    if (ec == http::error::body_limit) {
-      RejectAndClose(413, "body_too_large", "request body exceeds the limit for this route");
-      return;
-    }
     if (ec) {
       FailRead(ec);
       return;
@@ -100,15 +80,10 @@ class H1ServerSession final : public ServerConnection {
   }
 
   void FailRead(boost::system::error_code ec) {
-    if (ec == http::error::header_limit) {
-      RejectAndClose(431, "headers_too_large",
-                     "request header block exceeds " +
-                         std::to_string(shared_.limits.max_header_bytes) + " bytes");
-    } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-               ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      RejectAndClose(400, "bad_request", "malformed HTTP/1.1 request: " + ec.message());
+    if (auto error = ClassifyH1ReadError(ec, shared_.limits.max_header_bytes)) {
+      RejectAndClose(error->status, error->code, std::move(error->message));
     } else {
-      CloseNow();  // EOF, reset, deadline, or TLS failure: nothing to answer
+      CloseNow();
     }
   }
 
@@ -162,7 +137,7 @@ class H1ServerSession final : public ServerConnection {
   }
 
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<H1RequestParser> parser_;
   std::unique_ptr<Request> request_;
   http::response<http::string_body> res_;
   State state_ = State::kAwaitingRequest;

@@ -74,3 +74,25 @@ put('server_token', 'plaintext.txt',
     '-----BEGIN MESSAGE-----\r\n{"consumer_key":"CK_1","consumer_secret":"CS_1",'
     '"access_token":"AT_1","access_secret":"AS_1","access_token_expiry":"2099-09-16T17:21:34Z"}'
     '\r\n-----END MESSAGE-----\r\n')
+
+# HTTP/1.1 requests as devices, admins and Configurator send them: a check-in with a body, a
+# keep-alive pair, a chunked upload, a query with escapes, one over the 1 KiB route limit, and a
+# malformed start line.
+checkin = b'<?xml version="1.0"?><plist version="1.0"><dict><key>MessageType</key>' \
+    b'<string>Authenticate</string></dict></plist>'
+put('h1_request', 'checkin-put',
+    b'PUT /mdm/checkin HTTP/1.1\r\nHost: gw.example\r\nContent-Type: application/x-apple-aspen-mdm-checkin\r\n'
+    b'Mdm-Signature: MIAGCSqGSIb3DQEHAqCAMIACAQEx\r\nContent-Length: ' + str(len(checkin)).encode() +
+    b'\r\n\r\n' + checkin)
+put('h1_request', 'keep-alive-pair',
+    b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'
+    b'GET /api/v1/dep/devices?server=main&limit=10 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n'
+    b'Connection: close\r\n\r\n')
+put('h1_request', 'chunked-upload',
+    b'POST /api/v1/apns/certificate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
+    b'5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer: t\r\n\r\n')
+put('h1_request', 'escaped-query',
+    b'POST /api/v1/dep/servers/a%20b/sync?wait=1&x=%41+b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')
+put('h1_request', 'over-limit',
+    b'POST /ab HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n' + b'a' * 2000)
+put('h1_request', 'bad-start-line', b'GET /\x01 HTTP/9.9\r\n\r\n')
