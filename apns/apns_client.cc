@@ -119,7 +119,12 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
       tls = std::move(made).value();
       topic = cert->topic;
     }
-    asio::post(ioc_, [this, tls, topic] {
+    // The swap runs on the client's thread; the caller waits for it (when that thread runs and
+    // is not the caller) so that once an upload is answered, the alert is cleared and the next
+    // push uses the new identity — an admin reading /metrics right after the upload sees it.
+    auto applied = std::make_shared<std::promise<void>>();
+    std::future<void> done = applied->get_future();
+    asio::post(ioc_, [this, tls, topic, applied] {
       tls_ = tls;
       topic_ = topic;
       cert_rejected_ = false;
@@ -131,7 +136,14 @@ class ApnsClient::Impl final : public H2ClientConnection::Owner {
       if (!tls_) FailQueued("no_certificate", PushOutcome::kCertificateProblem);
       consecutive_connect_failures_ = 0;
       Dispatch();
+      applied->set_value();
     });
+    if (thread_.joinable() && !ioc_.get_executor().running_in_this_thread()) {
+      // Stop() may end the loop before the swap runs; then there is nothing left to wait for.
+      while (done.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        if (ioc_.stopped()) break;
+      }
+    }
     return Status::Ok();
   }
 
