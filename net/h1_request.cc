@@ -12,21 +12,11 @@ void PrepareH1Parser(H1RequestParser& parser, uint64_t max_header_bytes) {
   parser.body_limit(std::numeric_limits<uint64_t>::max());  // set per route once headers are in
 }
 
-// GCC 12 with -fsanitize at -O2 reports boost::optional's empty return inside Beast's
-// content_length() as "may be used uninitialized" (a known false positive of boost::optional);
-// the warning is silenced for this one function rather than for the build.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 std::optional<uint64_t> SetH1BodyLimit(H1RequestParser& parser, uint64_t limit) {
   if (auto len = parser.content_length(); len && *len > limit) return std::nullopt;
   parser.body_limit(limit);
   return limit;
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 std::unique_ptr<Request> H1RequestFromHeader(const H1RequestParser::value_type& message,
                                              const Request& prototype) {
