@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/lease_store.h"
 
 namespace mdmgw::store {
 
@@ -82,8 +83,9 @@ struct DepSyncState {
   std::string cursor;
   std::string phase;  // "fetch" (full fetch under way or not started) or "sync"
   int64_t last_sync_at = 0;
-  std::string last_result;  // JSON of the last SyncOnce result
-  int64_t cursor_at = 0;    // when the cursor was last stored (Unix s)
+  std::string last_result;   // JSON of the last SyncOnce result
+  int64_t cursor_at = 0;     // when the cursor was last stored (Unix s)
+  int64_t next_sync_at = 0;  // when the next interval sync is due (Unix s); 0 = now
 };
 
 class DepStore {
@@ -99,14 +101,21 @@ class DepStore {
   virtual Status DeleteDepServer(const std::string& name) = 0;
 
   // One page, atomically: device upserts (a sync event replaces a record only when its op_date
-  // is not older than the stored one) and the cursor/phase after it, stored |at| (Unix s).
+  // is not older than the stored one) and the cursor/phase after it, stored |at| (Unix s). With
+  // |fence|, nothing is written unless that lease is still the caller's (FailedPrecondition
+  // "lease_lost"): an instance that lost the server's sync lease cannot overwrite the cursor of
+  // the instance that took over.
   virtual Status ApplyDepPage(const std::string& server,
                               const std::vector<DepDeviceRecord>& devices,
-                              const std::string& cursor, const std::string& phase, int64_t at) = 0;
+                              const std::string& cursor, const std::string& phase, int64_t at,
+                              const LeaseFence* fence = nullptr) = 0;
   // Empty state (phase "fetch", no cursor) for a server never synced.
   virtual Result<DepSyncState> GetDepSyncState(const std::string& server) = 0;
   virtual Status PutDepSyncResult(const std::string& server, int64_t at,
                                   const std::string& result_json) = 0;
+  // When the server's next interval sync is due (Unix s), shared by every instance: a sync that
+  // finishes moves it on; one cut short (its instance died) leaves it due, so another takes over.
+  virtual Status SetDepNextSyncAt(const std::string& server, int64_t at) = 0;
   // Current (not deleted) devices of |server| with serial > |after|, by serial; only those in
   // assignment state |state| when it is not empty.
   virtual Result<std::vector<DepDeviceRecord>> ListDepDevices(const std::string& server,

@@ -31,7 +31,24 @@ Result<int> SqlDatabase::SchemaVersion() {
   return static_cast<int>(AsInt(rows.value().at(0).at(0)));
 }
 
+Status SqlDatabase::Notify(std::string_view, std::string_view) { return Status::Ok(); }
+
+Result<std::unique_ptr<SqlDatabase::Subscription>> SqlDatabase::Listen(
+    const std::string&, std::function<void(const std::string&)>, std::function<void()>) {
+  return std::unique_ptr<Subscription>();
+}
+
 Result<int> SqlDatabase::Migrate(const std::vector<Migration>& migrations) {
+  Result<int> result = 0;
+  Status locked = WithMigrationLock([&]() -> Status {
+    result = MigrateLocked(migrations);
+    return result.status();
+  });
+  if (!locked.ok()) return locked;
+  return result;
+}
+
+Result<int> SqlDatabase::MigrateLocked(const std::vector<Migration>& migrations) {
   auto created = Exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
       " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");

@@ -60,9 +60,30 @@ class SqlDatabase {
   virtual Status Ping() = 0;
   // "sqlite" or "postgres".
   virtual std::string_view backend() const = 0;
+  // An SQL expression for the database server's current time in Unix milliseconds. Leases are
+  // judged by this one clock, so instances whose own clocks disagree still agree on expiry.
+  virtual std::string_view NowMillisSql() const = 0;
+
+  // Tells the other processes using this database that |payload| happened on |channel|; inside a
+  // Transaction body it is sent only if that transaction commits. Only PostgreSQL is shared by
+  // several gateways: SQLite has nobody to tell, and returns OK.
+  virtual Status Notify(std::string_view channel, std::string_view payload);
+  // Calls |on_notify| with the payload of every Notify on |channel| by any process (this one
+  // included), from a thread of its own, until the returned object is destroyed. |on_reconnect|
+  // runs after the listening connection was lost and made again (notifications may have been
+  // missed meanwhile). Returns null where there is nothing to listen to (SQLite).
+  class Subscription {
+   public:
+    virtual ~Subscription() = default;
+  };
+  virtual Result<std::unique_ptr<Subscription>> Listen(
+      const std::string& channel, std::function<void(const std::string& payload)> on_notify,
+      std::function<void()> on_reconnect);
 
   // Applies |migrations| (ascending versions) that are not yet recorded in schema_migrations,
   // each in its own transaction. Returns the schema version afterwards.
+  // Several instances starting together on one PostgreSQL: one migrates, the others wait for it
+  // (WithMigrationLock) and then find nothing left to do.
   Result<int> Migrate(const std::vector<Migration>& migrations);
   Result<int> SchemaVersion();
 
@@ -76,12 +97,16 @@ class SqlDatabase {
  protected:
   // Runs several statements with no parameters (migration scripts).
   virtual Status ExecScript(std::string_view sql) = 0;
+  // Runs |body| (Migrate's work) so that no other process migrates the same database at once:
+  // PostgreSQL holds an advisory lock on one connection for it; SQLite's single writer needs none.
+  virtual Status WithMigrationLock(const std::function<Status()>& body) { return body(); }
   // Backends report the outcome of every write (Exec, Transaction) here. Only Unavailable counts
   // as a storage failure; constraint and SQL errors say nothing about the storage, and a success
   // clears nothing (see LastWriteFailure).
   void NoteWrite(const Status& outcome);
 
  private:
+  Result<int> MigrateLocked(const std::vector<Migration>& migrations);
   std::atomic<bool> write_failed_{false};
   mutable std::mutex write_mu_;
   std::string write_failure_;  // GUARDED_BY(write_mu_)

@@ -48,7 +48,8 @@ DepDeviceRecord DeviceFromRow(const SqlRow& row) {
 }  // namespace
 
 Status Store::ApplyDepPage(const std::string& server, const std::vector<DepDeviceRecord>& devices,
-                           const std::string& cursor, const std::string& phase, int64_t at) {
+                           const std::string& cursor, const std::string& phase, int64_t at,
+                           const LeaseFence* fence) {
   static const std::string kUpsert =
       "INSERT INTO dep_devices (" + std::string(kDeviceColumns) +
       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -59,6 +60,8 @@ Status Store::ApplyDepPage(const std::string& server, const std::vector<DepDevic
       " op_date = excluded.op_date, deleted = excluded.deleted, updated_at = excluded.updated_at"
       " WHERE excluded.op_date >= dep_devices.op_date";
   return db_->Transaction([&]() -> Status {
+    // First: on PostgreSQL this locks the lease row, so no takeover can slip in before the commit.
+    if (fence != nullptr) MDMGW_RETURN_IF_ERROR(CheckLeaseFence(*fence));
     for (const DepDeviceRecord& d : devices) {
       auto r = db_->Exec(kUpsert, {server, d.serial, d.model, d.description, d.color, d.os,
                                    d.device_family, d.profile_status, d.profile_uuid, d.op_type,
@@ -77,7 +80,7 @@ Status Store::ApplyDepPage(const std::string& server, const std::vector<DepDevic
 
 Result<DepSyncState> Store::GetDepSyncState(const std::string& server) {
   auto rows = db_->Query(
-      "SELECT cursor, phase, last_sync_at, last_result, cursor_at FROM dep_sync_state"
+      "SELECT cursor, phase, last_sync_at, last_result, cursor_at, next_sync_at FROM dep_sync_state"
       " WHERE server = $1",
       {server});
   if (!rows.ok()) return rows.status();
@@ -90,7 +93,18 @@ Result<DepSyncState> Store::GetDepSyncState(const std::string& server) {
   s.last_sync_at = AsInt(row[2]);
   s.last_result = AsText(row[3]);
   s.cursor_at = AsInt(row[4]);
+  s.next_sync_at = AsInt(row[5]);
   return s;
+}
+
+Status Store::SetDepNextSyncAt(const std::string& server, int64_t at) {
+  return db_
+      ->Exec(
+          "INSERT INTO dep_sync_state (server, cursor, phase, last_sync_at, last_result,"
+          " next_sync_at) VALUES ($1, '', 'fetch', 0, '', $2) ON CONFLICT (server) DO UPDATE SET"
+          " next_sync_at = excluded.next_sync_at",
+          {server, at})
+      .status();
 }
 
 Status Store::PutDepSyncResult(const std::string& server, int64_t at,

@@ -36,13 +36,15 @@ Status Store::CreateEnrollmentProfile(const EnrollmentProfileRecord& r) {
 }
 
 Status Store::UpdateEnrollmentProfile(const EnrollmentProfileRecord& r) {
-  auto done = db_->Exec(
-      "UPDATE enrollment_profiles SET name = $2, method = $3, settings = $4, updated_at = $5"
-      " WHERE id = $1",
-      {r.id, r.name, r.method, r.settings_json, r.updated_at});
-  if (!done.ok()) return NameTaken(done.status(), r.name);
-  if (*done == 0) return Status::NotFound("no enrollment profile " + r.id, "not_found");
-  return Status::Ok();
+  return db_->Transaction([&]() -> Status {
+    auto done = db_->Exec(
+        "UPDATE enrollment_profiles SET name = $2, method = $3, settings = $4, updated_at = $5"
+        " WHERE id = $1",
+        {r.id, r.name, r.method, r.settings_json, r.updated_at});
+    if (!done.ok()) return NameTaken(done.status(), r.name);
+    if (*done == 0) return Status::NotFound("no enrollment profile " + r.id, "not_found");
+    return NotifyChange(kEnrollmentProfilesTopic);
+  });
 }
 
 Result<EnrollmentProfileRecord> Store::GetEnrollmentProfile(const std::string& id_or_name) {
@@ -71,7 +73,9 @@ Status Store::DeleteEnrollmentProfile(const std::string& id) {
     auto done = db_->Exec("DELETE FROM enrollment_profiles WHERE id = $1", {id});
     if (!done.ok()) return done.status();
     if (*done == 0) return Status::NotFound("no enrollment profile " + id, "not_found");
-    return db_->Exec("DELETE FROM profile_serials WHERE profile_id = $1", {id}).status();
+    auto serials = db_->Exec("DELETE FROM profile_serials WHERE profile_id = $1", {id});
+    if (!serials.ok()) return serials.status();
+    return NotifyChange(kEnrollmentProfilesTopic);
   });
 }
 

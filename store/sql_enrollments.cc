@@ -272,13 +272,15 @@ Result<std::string> Store::GetRouting() {
 }
 
 Status Store::PutRouting(const std::string& document, int64_t at) {
-  return db_
-      ->Exec(
-          "INSERT INTO routing (id, document, updated_at) VALUES (1, $1, $2)"
-          " ON CONFLICT (id) DO UPDATE SET document = excluded.document,"
-          " updated_at = excluded.updated_at",
-          {document, at})
-      .status();
+  return db_->Transaction([&]() -> Status {
+    auto put = db_->Exec(
+        "INSERT INTO routing (id, document, updated_at) VALUES (1, $1, $2)"
+        " ON CONFLICT (id) DO UPDATE SET document = excluded.document,"
+        " updated_at = excluded.updated_at",
+        {document, at});
+    if (!put.ok()) return put.status();
+    return NotifyChange(kRoutingTopic);
+  });
 }
 
 }  // namespace mdmgw::store

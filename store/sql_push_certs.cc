@@ -25,26 +25,30 @@ Result<PushCertRecord> Store::GetPushCert() {
 
 Status Store::PutPushCert(const PushCertRecord& r) {
   // INSERT ... ON CONFLICT DO UPDATE is the same in SQLite (3.24+) and PostgreSQL (9.5+).
-  return db_
-      ->Exec(
-          "INSERT INTO push_certificates (id, topic, cert_pem, sealed_key, not_after, updated_at,"
-          " subject, serial, not_before, apple_id)"
-          " VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)"
-          " ON CONFLICT (id) DO UPDATE SET topic = excluded.topic, cert_pem = excluded.cert_pem,"
-          " sealed_key = excluded.sealed_key, not_after = excluded.not_after,"
-          " updated_at = excluded.updated_at, subject = excluded.subject,"
-          " serial = excluded.serial, not_before = excluded.not_before,"
-          " apple_id = excluded.apple_id",
-          {r.topic, r.cert_pem, Blob{r.sealed_key}, r.not_after, r.updated_at, r.subject, r.serial,
-           r.not_before, r.apple_id})
-      .status();
+  return db_->Transaction([&]() -> Status {
+    auto put = db_->Exec(
+        "INSERT INTO push_certificates (id, topic, cert_pem, sealed_key, not_after, updated_at,"
+        " subject, serial, not_before, apple_id)"
+        " VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (id) DO UPDATE SET topic = excluded.topic, cert_pem = excluded.cert_pem,"
+        " sealed_key = excluded.sealed_key, not_after = excluded.not_after,"
+        " updated_at = excluded.updated_at, subject = excluded.subject,"
+        " serial = excluded.serial, not_before = excluded.not_before,"
+        " apple_id = excluded.apple_id",
+        {r.topic, r.cert_pem, Blob{r.sealed_key}, r.not_after, r.updated_at, r.subject, r.serial,
+         r.not_before, r.apple_id});
+    if (!put.ok()) return put.status();
+    return NotifyChange(kPushCertTopic);
+  });
 }
 
 Status Store::DeletePushCert() {
-  auto r = db_->Exec("DELETE FROM push_certificates WHERE id = 1");
-  if (!r.ok()) return r.status();
-  if (r.value() == 0) return Status::NotFound("no push certificate stored");
-  return Status::Ok();
+  return db_->Transaction([&]() -> Status {
+    auto r = db_->Exec("DELETE FROM push_certificates WHERE id = 1");
+    if (!r.ok()) return r.status();
+    if (r.value() == 0) return Status::NotFound("no push certificate stored");
+    return NotifyChange(kPushCertTopic);
+  });
 }
 
 Result<PendingCsrRecord> Store::GetPendingCsr() {

@@ -1,21 +1,45 @@
 #include "store/store.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <ctime>
 
+#include "common/encoding.h"
+#include "common/random.h"
 #include "store/migrations.h"
 #include "store/postgres/postgres_database.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace mdmgw::store {
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& url) {
+namespace {
+
+std::string MakeInstanceId() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') std::snprintf(host, 8, "host");
+  // The random part tells a restarted process (same host, maybe the same pid) from its earlier
+  // life, whose leases it must not inherit.
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + HexEncode(RandomBytes(3));
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<SqlDatabase> db)
+    : db_(std::move(db)), instance_id_(MakeInstanceId()) {}
+
+Status Store::NotifyChange(std::string_view topic) {
+  return db_->Notify(kChangeChannel, std::string(topic) + " " + instance_id_);
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& url, const StoreOptions& options) {
   Result<std::unique_ptr<SqlDatabase>> db = Status::InvalidArgument("unsupported store URL");
   const std::vector<Migration>* migrations = nullptr;
   if (url.rfind("sqlite:", 0) == 0) {
     db = OpenSqlite(url.substr(7));
     migrations = &SqliteMigrations();
   } else if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
-    db = OpenPostgres(url);
+    db = OpenPostgres(url, PostgresOptions{options.max_connections, options.acquire_timeout});
     migrations = &PostgresMigrations();
   } else {
     return Status::InvalidArgument("store URL '" + RedactStoreUrl(url) +

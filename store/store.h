@@ -2,14 +2,17 @@
 // PostgreSQL. Store composes the roles; each service receives only the role it needs.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "store/api_key_store.h"
 #include "store/audit_store.h"
 #include "store/dep_store.h"
 #include "store/enrollment_store.h"
+#include "store/lease_store.h"
 #include "store/profile_store.h"
 #include "store/push_cert_store.h"
 #include "store/report_store.h"
@@ -17,8 +20,14 @@
 
 namespace mdmgw::store {
 
+struct StoreOptions {
+  int max_connections = 8;  // PostgreSQL connections per instance ([store] max_connections)
+  std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free connection
+};
+
 class Store : public ApiKeyStore,
               public AuditStore,
+              public LeaseStore,
               public PushCertStore,
               public EnrollmentStore,
               public DepStore,
@@ -27,9 +36,20 @@ class Store : public ApiKeyStore,
  public:
   // Opens "sqlite:PATH" (PATH may be ":memory:") or "postgres://..." and applies pending
   // migrations.
-  static Result<std::unique_ptr<Store>> Open(const std::string& url);
+  static Result<std::unique_ptr<Store>> Open(const std::string& url,
+                                             const StoreOptions& options = {});
 
-  explicit Store(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {}
+  explicit Store(std::unique_ptr<SqlDatabase> db);
+
+  // This process among the gateway instances sharing the database: "<host>:<pid>:<random>". It
+  // holds leases and signs the change notices this instance sends.
+  const std::string& instance_id() const { return instance_id_; }
+  // The channel change notices travel on; payload "<topic> <instance id>" (Notify/Listen).
+  static constexpr std::string_view kChangeChannel = "mdmgw_changes";
+  // The topics: what another instance must read again when it hears one.
+  static constexpr std::string_view kPushCertTopic = "push_cert";
+  static constexpr std::string_view kRoutingTopic = "routing";
+  static constexpr std::string_view kEnrollmentProfilesTopic = "enrollment_profiles";
 
   // Readiness: a round trip to the database; after a write failed for want of storage (disk full,
   // read-only), also a probe write that needs new pages, so readiness turns true again only once
@@ -41,6 +61,7 @@ class Store : public ApiKeyStore,
 
   ApiKeyStore& api_keys() { return *this; }
   AuditStore& audit() { return *this; }
+  LeaseStore& leases() { return *this; }
   PushCertStore& push_certs() { return *this; }
   EnrollmentStore& enrollments() { return *this; }
   DepStore& dep() { return *this; }
@@ -57,6 +78,17 @@ class Store : public ApiKeyStore,
   // AuditStore
   Status RecordAudit(const AuditRecord& record) override;
   Result<std::vector<AuditRecord>> ListAudit(int64_t before_id, int limit) override;
+
+  // LeaseStore
+  Result<LeaseRecord> AcquireLease(const std::string& name, const std::string& holder,
+                                   int64_t ttl_ms) override;
+  Status RenewLease(const std::string& name, const std::string& holder, int64_t token,
+                    int64_t ttl_ms) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder, int64_t token) override;
+  Result<int64_t> ForfeitLeases(const std::string& holder) override;
+  Result<LeaseRecord> GetLease(const std::string& name) override;
+  Result<std::vector<LeaseRecord>> ListLeases() override;
+  Status CheckLeaseFence(const LeaseFence& fence) override;
 
   // PushCertStore
   Result<PushCertRecord> GetPushCert() override;
@@ -93,10 +125,12 @@ class Store : public ApiKeyStore,
   Result<std::vector<DepServerRecord>> ListDepServers() override;
   Status DeleteDepServer(const std::string& name) override;
   Status ApplyDepPage(const std::string& server, const std::vector<DepDeviceRecord>& devices,
-                      const std::string& cursor, const std::string& phase, int64_t at) override;
+                      const std::string& cursor, const std::string& phase, int64_t at,
+                      const LeaseFence* fence = nullptr) override;
   Result<DepSyncState> GetDepSyncState(const std::string& server) override;
   Status PutDepSyncResult(const std::string& server, int64_t at,
                           const std::string& result_json) override;
+  Status SetDepNextSyncAt(const std::string& server, int64_t at) override;
   Result<std::vector<DepDeviceRecord>> ListDepDevices(const std::string& server,
                                                       const std::string& after, int limit,
                                                       const std::string& state = "") override;
@@ -156,7 +190,11 @@ class Store : public ApiKeyStore,
   Result<int64_t> CountAnonymousDownloads(int64_t served_before) override;
 
  private:
+  // Sends the change notice |topic| to the other instances (inside the caller's transaction).
+  Status NotifyChange(std::string_view topic);
+
   std::unique_ptr<SqlDatabase> db_;
+  std::string instance_id_;
 };
 
 // A URL with any password replaced by "****", for logs and error messages.

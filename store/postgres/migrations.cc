@@ -238,6 +238,16 @@ CREATE TABLE store_probe (
   at BIGINT NOT NULL
 );
 )sql"},
+      {15, "leases (work that runs once across instances); shared DEP sync schedule", R"sql(
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  token BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  acquired_at_ms BIGINT NOT NULL
+);
+ALTER TABLE dep_sync_state ADD COLUMN next_sync_at BIGINT NOT NULL DEFAULT 0;
+)sql"},
   };
   return *migrations;
 }

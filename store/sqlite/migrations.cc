@@ -238,6 +238,16 @@ CREATE TABLE store_probe (
   at INTEGER NOT NULL
 );
 )sql"},
+      {15, "leases (work that runs once across instances); shared DEP sync schedule", R"sql(
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  token INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  acquired_at_ms INTEGER NOT NULL
+);
+ALTER TABLE dep_sync_state ADD COLUMN next_sync_at INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return *migrations;
 }

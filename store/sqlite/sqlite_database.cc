@@ -58,6 +58,10 @@ class SqliteDatabase final : public SqlDatabase {
   }
 
   std::string_view backend() const override { return "sqlite"; }
+  std::string_view NowMillisSql() const override {
+    // julianday() has millisecond resolution; 2440587.5 is the Julian day of the Unix epoch.
+    return "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+  }
 
  protected:
   Status ExecScript(std::string_view sql) override {

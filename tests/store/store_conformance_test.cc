@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <thread>
 
 #include "fixtures/pki/test_pki.h"
 #include "store/migrations.h"
@@ -745,6 +746,97 @@ TEST_P(StoreConformanceTest, BadSqlIsAnErrorNotACrash) {
   auto r = store_->database().Query("SELECT * FROM no_such_table");
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(store_->Ping().ok()) << "connection still usable";
+}
+
+// Leases: one holder at a time, renewal keeps the token, a takeover (release or expiry) moves it
+// on, and the old holder's fenced writes are refused from then on.
+TEST_P(StoreConformanceTest, LeasesHaveOneHolderAndFenceTheOldOneAfterATakeover) {
+  auto a = store_->AcquireLease("dep-sync:main", "instance-a", 60000);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->holder, "instance-a");
+  EXPECT_TRUE(a->held());
+  int64_t token_a = a->token;
+  auto b = store_->AcquireLease("dep-sync:main", "instance-b", 60000);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->holder, "instance-a") << "held by a: b does not get it";
+  EXPECT_EQ(b->token, token_a);
+  auto again = store_->AcquireLease("dep-sync:main", "instance-a", 60000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->token, token_a) << "taking it again while held is a renewal";
+  EXPECT_TRUE(store_->RenewLease("dep-sync:main", "instance-a", token_a, 60000).ok());
+  EXPECT_EQ(store_->RenewLease("dep-sync:main", "instance-b", token_a, 60000).reason(),
+            "lease_lost");
+
+  LeaseFence fence_a{"dep-sync:main", "instance-a", token_a};
+  ASSERT_TRUE(store_->ApplyDepPage("main", {}, "cursor-a", "fetch", 10, &fence_a).ok());
+
+  // a lets go; b takes it with a new token; a's writes are fenced off and change nothing.
+  ASSERT_TRUE(store_->ReleaseLease("dep-sync:main", "instance-a", token_a).ok());
+  auto taken = store_->AcquireLease("dep-sync:main", "instance-b", 60000);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->holder, "instance-b");
+  EXPECT_GT(taken->token, token_a);
+  DepDeviceRecord late;
+  late.serial = "LATE";
+  late.op_date = 5;
+  Status stale = store_->ApplyDepPage("main", {late}, "cursor-stale", "sync", 20, &fence_a);
+  EXPECT_EQ(stale.reason(), "lease_lost") << stale.ToString();
+  EXPECT_EQ(store_->GetDepSyncState("main")->cursor, "cursor-a");
+  EXPECT_EQ(*store_->CountDepDevices("main"), 0);
+  EXPECT_EQ(store_->RenewLease("dep-sync:main", "instance-a", token_a, 60000).reason(),
+            "lease_lost");
+  LeaseFence fence_b{"dep-sync:main", "instance-b", taken->token};
+  EXPECT_TRUE(store_->ApplyDepPage("main", {late}, "cursor-b", "sync", 20, &fence_b).ok());
+  EXPECT_EQ(store_->GetDepSyncState("main")->cursor, "cursor-b");
+
+  // Expiry: a lease not renewed goes to the next asker, with a new token, even back to its old
+  // holder.
+  auto brief = store_->AcquireLease("housekeeping", "instance-a", 1);
+  ASSERT_TRUE(brief.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  auto after = store_->AcquireLease("housekeeping", "instance-b", 60000);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->holder, "instance-b");
+  EXPECT_EQ(after->token, brief->token + 1);
+  auto back = store_->AcquireLease("housekeeping", "instance-b", 60000);
+  EXPECT_EQ(back->token, after->token);
+
+  // A restarted instance frees what its previous life held, and fences that life off.
+  auto other = store_->AcquireLease("other", "instance-old", 60000);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(*store_->ForfeitLeases("instance-old"), 1);
+  EXPECT_EQ(*store_->ForfeitLeases("instance-old"), 0) << "nothing left to free";
+  EXPECT_EQ(store_->RenewLease("other", "instance-old", other->token, 60000).reason(),
+            "lease_lost");
+  auto next = store_->AcquireLease("other", "instance-new", 60000);
+  EXPECT_EQ(next->holder, "instance-new") << "free at once, no expiry to wait for";
+  EXPECT_EQ(next->token, other->token + 2);
+
+  auto all = store_->ListLeases();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].name, "dep-sync:main");
+  EXPECT_EQ((*all)[1].name, "housekeeping");
+  EXPECT_EQ((*all)[2].name, "other");
+  EXPECT_TRUE(store_->GetLease("never").status().IsNotFound());
+  // Release keeps the row (a token never repeats) but frees the lease.
+  ASSERT_TRUE(store_->ReleaseLease("housekeeping", "instance-b", after->token).ok());
+  auto freed = store_->GetLease("housekeeping");
+  ASSERT_TRUE(freed.ok());
+  EXPECT_FALSE(freed->held());
+  EXPECT_EQ(freed->token, after->token);
+}
+
+TEST_P(StoreConformanceTest, DepSyncScheduleIsSharedAndKeptByPages) {
+  EXPECT_EQ(store_->GetDepSyncState("main")->next_sync_at, 0) << "never synced: due now";
+  ASSERT_TRUE(store_->SetDepNextSyncAt("main", 5000).ok());
+  ASSERT_TRUE(store_->ApplyDepPage("main", {}, "c1", "fetch", 100).ok());
+  auto state = store_->GetDepSyncState("main");
+  EXPECT_EQ(state->next_sync_at, 5000);
+  EXPECT_EQ(state->cursor, "c1");
+  ASSERT_TRUE(store_->SetDepNextSyncAt("main", 7000).ok());
+  EXPECT_EQ(store_->GetDepSyncState("main")->cursor, "c1");
+  EXPECT_EQ(store_->GetDepSyncState("main")->next_sync_at, 7000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(Backends()),
