@@ -146,13 +146,33 @@ void PushCertService::Notify(const PushCertificate* cert) {
   for (auto& l : listeners) l(cert);
 }
 
-std::optional<int64_t> PushCertService::CheckExpiry() {
+Status PushCertService::ReloadFromStore() {
+  std::lock_guard upload_lock(upload_mu_);
+  auto active = LoadActive();
+  if (!active.ok() && !active.status().IsNotFound()) return active.status();
+  if (active.ok()) {
+    log::Info("apns: using the push certificate another instance stored",
+              {{"topic", active->topic}, {"serial", active->serial}});
+    Notify(&*active);
+  } else {
+    log::Info("apns: another instance removed the push certificate; pushes stop");
+    Notify(nullptr);
+  }
+  (void)CheckExpiry(false);
+  return Status::Ok();
+}
+
+std::optional<int64_t> PushCertService::CheckExpiry(bool warn) {
   auto stored = store_.GetPushCert();
-  if (!stored.ok()) return std::nullopt;
+  if (!stored.ok()) {
+    if (expiry_seconds_ != nullptr) expiry_seconds_->Set(0);
+    return std::nullopt;
+  }
   int64_t now = clock_.NowUnixSeconds();
   int64_t seconds_left = stored->not_after - now;
   if (expiry_seconds_ != nullptr) expiry_seconds_->Set(static_cast<double>(seconds_left));
   int64_t days_left = seconds_left / 86400;
+  if (!warn) return days_left;
   for (int threshold : {1, 7, 14, 30}) {
     if (seconds_left > static_cast<int64_t>(threshold) * 86400) continue;
     std::string key = stored->serial + ":" + std::to_string(threshold);

@@ -64,9 +64,14 @@ class PushCertService {
 
   void AddChangeListener(ChangeListener listener);
 
-  // Updates the expiry metric and logs a warning when a 30/14/7/1-day threshold is crossed (once
-  // per certificate and threshold). Returns the days left, or nullopt with no certificate.
-  std::optional<int64_t> CheckExpiry();
+  // Updates the expiry metric and, with |warn|, logs a warning when a 30/14/7/1-day threshold is
+  // crossed (once per certificate and threshold; of several instances only one warns). Returns
+  // the days left, or nullopt with no certificate.
+  std::optional<int64_t> CheckExpiry(bool warn = true);
+
+  // Another instance stored or removed the certificate: read it again and tell the listeners (the
+  // push client switches identity, profiles get the topic), as an upload here would.
+  Status ReloadFromStore();
 
  private:
   PushCertInfo ToInfo(const store::PushCertRecord& record) const;

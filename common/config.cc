@@ -79,6 +79,15 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back(Make("store", "url", "--store", "MDMGW_STORE",
                    "sqlite:PATH or postgres://user:password@host:port/db",
                    StringField([](C& c) -> std::string& { return c.store.url; })));
+  o.push_back(
+      Make("store", "max_connections", "--store-max-connections", "MDMGW_STORE_MAX_CONNECTIONS",
+           "PostgreSQL connections this instance may open (several instances share the server)",
+           IntField<int>([](C& c) -> int& { return c.store.max_connections; }, 1, 1000)));
+  o.push_back(
+      Make("store", "lease_ttl_seconds", "--lease-ttl-seconds", "MDMGW_STORE_LEASE_TTL_SECONDS",
+           "run-once work (DEP sync, housekeeping) moves to another instance this long after its "
+           "holder dies",
+           IntField<int>([](C& c) -> int& { return c.store.lease_ttl_seconds; }, 2, 3600)));
   o.push_back(Make("upstream", "url", "--upstream-url", "MDMGW_UPSTREAM_URL",
                    "the core MDM's endpoint (NanoMDM: http://core:9000/mdm)",
                    StringField([](C& c) -> std::string& { return c.upstream.url; })));

@@ -47,6 +47,10 @@ struct ServerConfig {
 
 struct StoreConfig {
   std::string url;  // Default: sqlite:<data_dir>/mdm-gateway.db. Or postgres://user@host:port/db.
+  int max_connections = 8;  // Default: 8 PostgreSQL connections per instance.
+  // Leases of run-once work (DEP sync per server, housekeeping) expire this long after their
+  // holder stops renewing them (renewed every third of it). Default: 15 s.
+  int lease_ttl_seconds = 15;
 };
 
 struct DevicesConfig {

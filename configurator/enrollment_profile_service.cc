@@ -112,6 +112,11 @@ std::string EnrollmentProfileService::EnrollmentUrl(const EnrollmentProfile& p) 
   return public_url_ + "/enroll/dep/" + p.id;
 }
 
+void EnrollmentProfileService::ForgetBuiltProfiles() {
+  std::lock_guard lock(mu_);
+  cache_.clear();
+}
+
 Result<std::shared_ptr<const MobileconfigTemplate>> EnrollmentProfileService::TemplateFor(
     const EnrollmentProfile& p) {
   std::string topic, base;

@@ -66,6 +66,9 @@ class EnrollmentProfileService {
   // The stored push certificate's topic ("" when none): set at start and by the push certificate
   // service on every upload or removal, so building a profile reads no certificate.
   void SetPushTopic(std::string topic);
+  // Drops the built profiles: another instance changed or removed one (its updated_at may fall in
+  // the same second as the cached build's, so the cache's own check would not see it).
+  void ForgetBuiltProfiles();
   const std::vector<std::string>& anchor_certs_der() const { return anchors_; }
 
  private:

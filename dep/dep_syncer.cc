@@ -57,12 +57,13 @@ void DepSyncer::RecordResult(const DepSyncResult& r) {
   }
 }
 
-void DepSyncer::CheckTokenExpiry(const store::DepServerRecord& record) {
+void DepSyncer::CheckTokenExpiry(const store::DepServerRecord& record, bool warn) {
   if (record.consumer_key.empty()) return;
   int64_t left = record.token_expiry - clock_.NowUnixSeconds();
   if (token_expiry_ != nullptr) {
     token_expiry_->WithLabels({record.name}).Set(static_cast<double>(left));
   }
+  if (!warn) return;
   for (int threshold : {1, 7, 14, 30}) {
     if (left > static_cast<int64_t>(threshold) * 86400) continue;
     if (!expiry_warned_.insert(record.consumer_key + ":" + std::to_string(threshold)).second) break;
@@ -78,8 +79,50 @@ void DepSyncer::CheckTokenExpiry(const store::DepServerRecord& record) {
 
 DepSyncer::~DepSyncer() { Stop(); }
 
+namespace {
+
+std::string SyncLeaseName(const std::string& server) { return "dep-sync:" + server; }
+
+}  // namespace
+
 DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
   std::lock_guard run(run_mu_);
+  if (leases_ == nullptr) return SyncHeld(server, nullptr);
+  std::string holder;
+  auto lease = leases_->TryAcquire(SyncLeaseName(server), &holder);
+  DepSyncResult result;
+  result.server = server;
+  if (!lease.ok() || *lease == nullptr) {
+    result.ok = false;
+    result.error_code = lease.ok() ? "running_elsewhere" : "store";
+    result.error = lease.ok() ? "a sync of \"" + server + "\" is under way on instance " + holder +
+                                    "; its result will show in GET /api/v1/dep/servers/" + server
+                              : lease.status().message();
+    return result;
+  }
+  return SyncHeld(server, lease->get());
+}
+
+void DepSyncer::SyncIfDue(const std::string& server) {
+  std::lock_guard run(run_mu_);
+  std::shared_ptr<store::HeldLease> held;
+  if (leases_ != nullptr) {
+    auto lease = leases_->TryAcquire(SyncLeaseName(server));
+    if (!lease.ok()) {
+      log::Warn("dep: cannot take the sync lease",
+                {{"server", server}, {"error", lease.status().ToString()}});
+      return;
+    }
+    if (*lease == nullptr) return;  // another instance is syncing it
+    held = *lease;
+  }
+  // Read under the lease: another instance may have just finished this server's sync.
+  auto state = store_.GetDepSyncState(server);
+  if (!state.ok() || state->next_sync_at > clock_.NowUnixSeconds()) return;
+  SyncHeld(server, held.get());
+}
+
+DepSyncResult DepSyncer::SyncHeld(const std::string& server, const store::HeldLease* held) {
   auto started = std::chrono::steady_clock::now();
   DepSyncResult result;
   result.server = server;
@@ -88,6 +131,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     result.error_code = std::move(code);
     result.error = std::move(msg);
   };
+  const store::LeaseFence* fence = held != nullptr ? &held->fence() : nullptr;
   auto lease = clients_.For(server);
   if (!lease.ok()) {
     fail(lease.status().code() == StatusCode::kNotFound ? "not_found" : "no_token",
@@ -107,6 +151,11 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
   int resets = 0, retries = 0;
   auto last_progress = std::chrono::steady_clock::now();
   while (true) {
+    if (held != nullptr && held->lost()) {
+      fail("lease_lost",
+           "this instance lost the server's sync lease (another instance took over); stopped");
+      break;
+    }
     nlohmann::json body = {{"limit", limit}};
     if (!cursor.empty()) body["cursor"] = cursor;
     auto page = client->Call("POST", phase == "fetch" ? "/server/devices" : "/devices/sync", &body);
@@ -114,7 +163,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
       std::string reason = page.status().reason();
       if (reason == "cursor_exhausted" && phase == "fetch") {
         phase = "sync";
-        Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds());
+        Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds(), fence);
         if (!s.ok()) return fail("store", s.message()), result;
         continue;
       }
@@ -124,7 +173,7 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
         cursor.clear();
         phase = "fetch";
         result.full_fetch = true;
-        Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds());
+        Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds(), fence);
         if (!s.ok()) return fail("store", s.message()), result;
         continue;
       }
@@ -154,9 +203,9 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     std::string next = parsed.cursor;
     bool more = parsed.more_to_follow;
     if (next.empty()) next = cursor;
-    Status stored = store_.ApplyDepPage(server, records, next, phase, now);
+    Status stored = store_.ApplyDepPage(server, records, next, phase, now, fence);
     if (!stored.ok()) {
-      fail("store", stored.message());
+      fail(stored.reason() == "lease_lost" ? "lease_lost" : "store", stored.message());
       break;
     }
     ++result.pages;
@@ -182,11 +231,11 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
     if (!more) {
       if (phase == "sync") break;
       phase = "sync";  // the fetch is complete: pick up what changed meanwhile
-      Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds());
+      Status s = store_.ApplyDepPage(server, {}, cursor, phase, clock_.NowUnixSeconds(), fence);
       if (!s.ok()) return fail("store", s.message()), result;
     }
   }
-  if (result.ok && assigner_ != nullptr) {
+  if (result.ok && assigner_ != nullptr && (held == nullptr || !held->lost())) {
     auto assigned = assigner_->AutoAssign(server);
     if (assigned.ok()) {
       if (assigned->calls > 0) result.auto_assign = assigned->ToJson(false);
@@ -199,7 +248,16 @@ DepSyncResult DepSyncer::SyncOnce(const std::string& server) {
   result.devices = store_.CountDepDevices(server).value_or(0);
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  (void)store_.PutDepSyncResult(server, clock_.NowUnixSeconds(), result.ToJson().dump());
+  if (result.error_code != "lease_lost") {
+    int64_t now = clock_.NowUnixSeconds();
+    (void)store_.PutDepSyncResult(server, now, result.ToJson().dump());
+    // The next interval sync, for whichever instance gets there first.
+    int64_t interval = 1800;
+    if (auto record = store_.GetDepServer(server); record.ok()) {
+      interval = record->sync_interval_seconds;
+    }
+    (void)store_.SetDepNextSyncAt(server, now + static_cast<int64_t>(interval * Jitter()));
+  }
   RecordResult(result);
   if (result.ok) {
     log::Info("dep: sync done", result.ToJson());
@@ -213,7 +271,7 @@ void DepSyncer::RequestSync(const std::string& server, Done done) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_ && worker_.joinable()) {
-      queue_.emplace_back(server, std::move(done));
+      queue_.push_back(Queued{server, std::move(done), false});
       cv_.notify_all();
       return;
     }
@@ -234,7 +292,7 @@ void DepSyncer::Start() {
 }
 
 void DepSyncer::Stop() {
-  std::deque<std::pair<std::string, Done>> left;
+  std::deque<Queued> left;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -245,52 +303,53 @@ void DepSyncer::Stop() {
     std::lock_guard lock(mu_);
     left.swap(queue_);
   }
-  for (auto& [server, done] : left) {
+  for (auto& q : left) {
     DepSyncResult r;
-    r.server = server;
+    r.server = q.server;
     r.ok = false;
     r.error_code = "stopped";
     r.error = "the gateway is stopping";
-    if (done) done(std::move(r));
+    if (q.done) q.done(std::move(r));
   }
 }
 
 void DepSyncer::WorkerLoop() {
   std::unique_lock lock(mu_);
+  auto next_look = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (!queue_.empty()) {
-      auto [server, done] = std::move(queue_.front());
+      Queued q = std::move(queue_.front());
       queue_.pop_front();
       lock.unlock();
-      DepSyncResult r = SyncOnce(server);
-      if (done) done(std::move(r));
+      if (q.is_interval) {
+        SyncIfDue(q.server);
+      } else {
+        DepSyncResult r = SyncOnce(q.server);
+        if (q.done) q.done(std::move(r));
+      }
       lock.lock();
       continue;
     }
-    // Interval syncs: every server with a token, at its interval (±10 %).
+    if (std::chrono::steady_clock::now() < next_look) {
+      cv_.wait_until(lock, next_look);
+      continue;
+    }
+    next_look = std::chrono::steady_clock::now() + poll_;
+    // Interval syncs: every server with a token whose shared next_sync_at has come.
     lock.unlock();
     int64_t now = clock_.NowUnixSeconds();
     std::vector<std::string> due;
-    auto servers = store_.ListDepServers();
-    lock.lock();
-    if (servers.ok()) {
+    bool warn = !warn_expiry_ || warn_expiry_();
+    if (auto servers = store_.ListDepServers(); servers.ok()) {
       for (const auto& s : *servers) {
         if (s.consumer_key.empty()) continue;
-        CheckTokenExpiry(s);
-        auto it = next_due_.find(s.name);
-        if (it == next_due_.end()) {
-          // First sight: due now (a fresh start catches up), then every interval.
-          next_due_[s.name] = now;
-          it = next_due_.find(s.name);
-        }
-        if (it->second <= now) {
-          due.push_back(s.name);
-          it->second = now + static_cast<int64_t>(s.sync_interval_seconds * Jitter());
-        }
+        CheckTokenExpiry(s, warn);
+        auto state = store_.GetDepSyncState(s.name);
+        if (state.ok() && state->next_sync_at <= now) due.push_back(s.name);
       }
     }
-    for (const auto& name : due) queue_.emplace_back(name, nullptr);
-    if (queue_.empty()) cv_.wait_for(lock, std::chrono::seconds(5));
+    lock.lock();
+    for (const auto& name : due) queue_.push_back(Queued{name, nullptr, true});
   }
 }
 

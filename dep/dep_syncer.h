@@ -13,9 +13,17 @@
 // Runs on one worker thread: the interval timer (per server, with jitter) and on-demand syncs
 // (POST /api/v1/dep/servers/{name}/sync) share it, so a server never syncs twice at once.
 //
+// Several instances on one database: with a LeaseKeeper, a sync runs under the lease
+// "dep-sync:<server>", so exactly one instance syncs a server at a time (another asking answers
+// running_elsewhere), and every page is written with the lease's fence. The interval schedule is
+// in the store (next_sync_at), shared by all: the worker looks every 5 s for servers that are due
+// and tries their lease. A sync that ends moves next_sync_at on; one whose instance died leaves
+// the server due, so once the lease expires another instance takes over from the stored cursor.
+//
 // Thread-safety: RequestSync/Start/Stop from any thread; callbacks run on the worker thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -32,6 +40,7 @@
 #include "dep/dep_assigner.h"
 #include "dep/dep_clients.h"
 #include "store/dep_store.h"
+#include "store/lease_keeper.h"
 
 namespace mdmgw::dep {
 
@@ -63,6 +72,14 @@ class DepSyncer {
 
   // Default-profile assignment after each successful sync (null: none).
   void SetAssigner(DepAssigner* assigner) { assigner_ = assigner; }
+  // Syncs under per-server leases (several instances on one database). Null (the default): this
+  // process is the only one. Set before Start.
+  void SetLeases(store::LeaseKeeper* leases) { leases_ = leases; }
+  // Whether this instance logs token-expiry warnings (one instance of several does: the
+  // housekeeping lease holder); the expiry metric is kept either way. Default: always.
+  void SetExpiryWarnings(std::function<bool()> allowed) { warn_expiry_ = std::move(allowed); }
+  // How often the worker looks for due servers (default 5 s; tests shorten it). Before Start.
+  void set_poll_interval(std::chrono::milliseconds poll) { poll_ = poll; }
   // Runs one sync of |server| now, on this thread (tests, benchmarks).
   DepSyncResult SyncOnce(const std::string& server);
   // Queues a sync on the worker; |done| (may be null) gets its result.
@@ -74,26 +91,39 @@ class DepSyncer {
 
  private:
   void WorkerLoop();
+  // The interval path: syncs |server| when it is due and its lease is free.
+  void SyncIfDue(const std::string& server);
+  // One sync run under |lease| (null without leases).
+  DepSyncResult SyncHeld(const std::string& server, const store::HeldLease* lease);
   void RecordResult(const DepSyncResult& result);
   // Token expiry metric and warnings at 30/14/7/1 days (once per consumer key and threshold).
-  void CheckTokenExpiry(const store::DepServerRecord& record);
+  void CheckTokenExpiry(const store::DepServerRecord& record, bool warn);
 
   store::DepStore& store_;
   DepClients& clients_;
   Clock& clock_;
   DepAssigner* assigner_ = nullptr;
+  store::LeaseKeeper* leases_ = nullptr;
+  std::function<bool()> warn_expiry_;
+  std::chrono::milliseconds poll_{5000};
   std::mutex run_mu_;  // one SyncOnce at a time
   metrics::Family<metrics::Gauge>* token_expiry_ = nullptr;
   metrics::Family<metrics::Gauge>* terms_not_signed_ = nullptr;
   metrics::Family<metrics::Gauge>* devices_ = nullptr;
   metrics::Family<metrics::Counter>* syncs_ = nullptr;
-  std::set<std::string> expiry_warned_;  // GUARDED_BY(mu_)
+  std::set<std::string> expiry_warned_;  // the worker thread only
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::string, Done>> queue_;  // GUARDED_BY(mu_)
-  std::map<std::string, int64_t> next_due_;         // GUARDED_BY(mu_)
-  bool stopping_ = false;                           // GUARDED_BY(mu_)
+  // Queued runs: on-demand ones have |done| or run regardless of the schedule; interval ones
+  // (is_interval) check that the server is still due once they hold its lease.
+  struct Queued {
+    std::string server;
+    Done done;
+    bool is_interval = false;
+  };
+  std::deque<Queued> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;     // GUARDED_BY(mu_)
   std::thread worker_;
 };
 

@@ -105,6 +105,28 @@ std::string DefaultPublicUrl(const std::string& host, uint16_t port) {
 
 std::chrono::milliseconds Seconds(int s) { return std::chrono::milliseconds(int64_t{s} * 1000); }
 
+// <data_dir>/instance names the last process that ran on this data dir. A process killed while it
+// held leases (a DEP sync under way) comes back under a new instance id; it frees what its
+// previous life held, so its work resumes at once rather than after the leases' TTL. (Another
+// instance's leases are never touched: each instance has its own data dir, and if two share one,
+// the freed leases are only taken over, their old holder fenced off.)
+Status ForfeitPreviousLeases(store::Store& store, const std::string& data_dir) {
+  std::string file = data_dir + "/instance";
+  if (auto previous = ReadFile(file); previous.ok()) {
+    std::string id = *previous;
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    if (!id.empty() && id != store.instance_id()) {
+      auto freed = store.ForfeitLeases(id);
+      if (!freed.ok()) return freed.status().WithContext("freeing the previous run's leases");
+      if (*freed > 0) {
+        log::Info("freed the leases this instance held before it was restarted",
+                  {{"previous_instance", id}, {"leases", *freed}});
+      }
+    }
+  }
+  return WriteFileAtomic(file, store.instance_id() + "\n", 0600);
+}
+
 }  // namespace
 
 Status EnsureDataDir(const GatewayConfig& config) { return MakeDir(config.data_dir, 0700); }
@@ -112,7 +134,9 @@ Status EnsureDataDir(const GatewayConfig& config) { return MakeDir(config.data_d
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const GatewayConfig& config) {
   std::string url = config.EffectiveStoreUrl();
   if (config.store.url.empty()) MDMGW_RETURN_IF_ERROR(EnsureDataDir(config));
-  auto store = store::Store::Open(url);
+  store::StoreOptions options;
+  options.max_connections = config.store.max_connections;
+  auto store = store::Store::Open(url, options);
   if (!store.ok()) return store.status().WithContext("store " + store::RedactStoreUrl(url));
   return store;
 }
@@ -135,6 +159,8 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   auto master = OpenMasterKey(*app->store_, config.data_dir, env_key ? env_key : "");
   if (!master.ok()) return master.status().WithContext("master key");
   app->secret_box_ = std::make_unique<SecretBox>(std::move(master->box));
+
+  MDMGW_RETURN_IF_ERROR(ForfeitPreviousLeases(*app->store_, config.data_dir));
 
   app->metrics_ = std::make_unique<GatewayMetrics>(app->registry_);
   app->api_keys_ = std::make_unique<ApiKeys>(app->store_->api_keys(), Clock::System());
@@ -160,6 +186,12 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
              {{"state", state}, {"days_left", info->days_left}, {"topic", info->topic}}}};
   });
   AddAdminInfoRoutes(*app->router_, *app->store_, *app->api_keys_);
+  // Several instances on one database: leases for run-once work, and the feed that tells this
+  // instance what the others changed (DESIGN §6).
+  app->leases_ = std::make_unique<store::LeaseKeeper>(
+      app->store_->leases(), app->store_->instance_id(),
+      std::chrono::seconds(config.store.lease_ttl_seconds), &app->registry_);
+  app->changes_ = std::make_unique<store::ChangeFeed>(*app->store_, &app->registry_);
   AddApnsAdminRoutes(*app->router_, *app->push_certs_);
 
   apns::ApnsClientOptions apns_options;
@@ -201,6 +233,9 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
   app->dep_syncer_ = std::make_unique<dep::DepSyncer>(app->store_->dep(), *app->dep_clients_,
                                                       Clock::System(), &app->registry_);
   app->dep_syncer_->SetAssigner(app->dep_assigner_.get());
+  app->dep_syncer_->SetLeases(app->leases_.get());
+  GatewayApp* self = app.get();
+  app->dep_syncer_->SetExpiryWarnings([self] { return self->IsHousekeeper(); });
   AddDepAdminRoutes(*app->router_, *app->dep_servers_, *app->dep_syncer_, app->store_->dep());
   app->blocking_work_ = std::make_unique<BlockingWork>(2);
 
@@ -309,6 +344,20 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::Create(const GatewayConfig& conf
       app->store_->enrollments(), Clock::System(), config.devices.stale_after_days);
   AddRoutingAdminRoutes(*app->router_, *app->routing_, *app->stale_cleanup_);
   AddPortalRoutes(*app->router_, app->store_->profiles(), Clock::System());
+
+  // What other instances change, used here at once (push identity, routing, built profiles).
+  app->changes_->On(store::Store::kPushCertTopic, [self] {
+    if (Status s = self->push_certs_->ReloadFromStore(); !s.ok())
+      log::Error("apns: cannot read the certificate another instance stored",
+                 {{"error", s.ToString()}});
+  });
+  app->changes_->On(store::Store::kRoutingTopic, [self] {
+    if (Status s = self->routing_->Load(); !s.ok())
+      log::Error("routing: cannot read the table another instance stored",
+                 {{"error", s.ToString()}});
+  });
+  app->changes_->On(store::Store::kEnrollmentProfilesTopic,
+                    [self] { self->enrollment_profiles_->ForgetBuiltProfiles(); });
   AddConsoleRoutes(*app->router_);
 
   net::ServerOptions options;
@@ -355,6 +404,12 @@ void GatewayApp::StopBackground() {
   }
   housekeeping_cv_.notify_all();
   if (housekeeping_.joinable()) housekeeping_.join();
+  {
+    // Released now, so another instance takes housekeeping over without waiting for the expiry.
+    std::lock_guard lock(housekeeper_mu_);
+    housekeeping_lease_.reset();
+  }
+  if (changes_) changes_->Stop();
   // Fails queued pushes and syncs (their requests get answers) before the server goes away.
   if (apns_client_) apns_client_->Stop();
   if (dep_syncer_) dep_syncer_->Stop();
@@ -372,22 +427,52 @@ Status GatewayApp::Start() {
     enrollment_profiles_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
     enrollment_links_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
   }
+  MDMGW_RETURN_IF_ERROR(changes_->Start());
   dep_syncer_->Start();
   housekeeping_ = std::thread([this] {
+    // Every minute: the expiry metrics here, and the housekeeping lease (one instance of several
+    // holds it); its holder logs expiry warnings and runs the stale-device cleanup hourly.
+    auto last_cleanup = std::chrono::steady_clock::now();
     std::unique_lock lock(housekeeping_mu_);
-    while (!housekeeping_cv_.wait_for(lock, std::chrono::hours(1), [this] { return stopping_; })) {
+    do {
       lock.unlock();
-      push_certs_->CheckExpiry();
-      if (auto report = stale_cleanup_->Run(config_.devices.stale_cleanup_dry_run); !report.ok()) {
-        log::Warn("stale device cleanup failed", {{"error", report.status().ToString()}});
+      bool leader = TakeHousekeeping();
+      push_certs_->CheckExpiry(leader);
+      if (leader && std::chrono::steady_clock::now() - last_cleanup >= std::chrono::hours(1)) {
+        last_cleanup = std::chrono::steady_clock::now();
+        if (auto report = stale_cleanup_->Run(config_.devices.stale_cleanup_dry_run);
+            !report.ok()) {
+          log::Warn("stale device cleanup failed", {{"error", report.status().ToString()}});
+        }
       }
       lock.lock();
-    }
+    } while (
+        !housekeeping_cv_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_; }));
   });
   log::Info("listening", {{"address", config_.server.listen},
                           {"port", server_->port()},
                           {"protocols", "h2, http/1.1"}});
   return Status::Ok();
+}
+
+bool GatewayApp::TakeHousekeeping() {
+  std::lock_guard lock(housekeeper_mu_);
+  if (housekeeping_lease_ && !housekeeping_lease_->lost()) return true;
+  housekeeping_lease_.reset();
+  auto got = leases_->TryAcquire("housekeeping");
+  if (!got.ok()) {
+    log::Warn("housekeeping: cannot take the lease", {{"error", got.status().ToString()}});
+    return false;
+  }
+  housekeeping_lease_ = *got;
+  if (housekeeping_lease_)
+    log::Info("housekeeping: this instance runs it (expiry warnings, cleanup)");
+  return housekeeping_lease_ != nullptr;
+}
+
+bool GatewayApp::IsHousekeeper() {
+  std::lock_guard lock(housekeeper_mu_);
+  return housekeeping_lease_ && !housekeeping_lease_->lost();
 }
 
 void GatewayApp::Shutdown() {

@@ -41,6 +41,8 @@
 #include "gateway/stale_device_cleanup.h"
 #include "gateway/upstream_forwarder.h"
 #include "net/server.h"
+#include "store/change_feed.h"
+#include "store/lease_keeper.h"
 #include "store/store.h"
 
 namespace mdmgw::gateway {
@@ -84,6 +86,9 @@ class GatewayApp {
   std::unique_ptr<SecretBox> secret_box_;
   std::unique_ptr<store::Store> store_;
   metrics::Registry registry_;
+  // Before every user of a lease (the syncer, housekeeping), which drop theirs before it goes.
+  std::unique_ptr<store::LeaseKeeper> leases_;
+  std::unique_ptr<store::ChangeFeed> changes_;
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<ApiKeys> api_keys_;
   std::unique_ptr<AuthFailureLimiter> auth_failures_;
@@ -118,6 +123,11 @@ class GatewayApp {
   std::condition_variable housekeeping_cv_;
   bool stopping_ = false;
   void StopBackground();
+  // The housekeeping lease: true while this instance holds it (taking it when free).
+  bool TakeHousekeeping();
+  bool IsHousekeeper();
+  std::mutex housekeeper_mu_;
+  std::shared_ptr<store::HeldLease> housekeeping_lease_;  // GUARDED_BY(housekeeper_mu_)
   std::unique_ptr<Router> router_;
   std::unique_ptr<net::Server> server_;
 };

@@ -68,6 +68,22 @@ void AddAdminInfoRoutes(Router& router, store::Store& store, ApiKeys& api_keys) 
         200, {{"version", "0.1.0"},
               {"store", {{"backend", store.backend()}, {"schema_version", *version}}}}));
   });
+  // The instances sharing this store, as far as their leases show, and who holds what.
+  router.Add("GET", "/api/v1/cluster", [&store](const net::Request&, net::Respond respond) {
+    auto leases = store.ListLeases();
+    if (!leases.ok()) return respond(ErrorResponse(leases.status()));
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& l : *leases) {
+      list.push_back({{"name", l.name},
+                      {"holder", l.held() ? nlohmann::json(l.holder) : nlohmann::json(nullptr)},
+                      {"last_holder", l.holder},
+                      {"token", l.token},
+                      {"expires_in_ms", l.held() ? l.expires_at_ms - l.now_ms : 0},
+                      {"held_for_ms", l.held() ? l.now_ms - l.acquired_at_ms : 0}});
+    }
+    respond(net::Response::Json(
+        200, {{"instance", store.instance_id()}, {"backend", store.backend()}, {"leases", list}}));
+  });
   router.Add("GET", "/api/v1/apikeys", [&store](const net::Request&, net::Respond respond) {
     auto keys = store.ListApiKeys();
     if (!keys.ok()) return respond(ErrorResponse(keys.status()));

@@ -40,6 +40,7 @@ void AddSyncState(nlohmann::json& j, store::DepStore& store, const std::string& 
             {"phase", state->phase},
             {"cursor_age_seconds",
              state->cursor_at != 0 ? nlohmann::json(now - state->cursor_at) : nullptr},
+            {"next_sync_at", state->next_sync_at},
             {"last_result", last}};
     std::string code;
     if (last.is_object() && last.contains("error") && last["error"].is_object())
@@ -128,7 +129,13 @@ void AddDepAdminRoutes(Router& router, dep::DepServerService& servers, dep::DepS
                if (wait == "1" || wait == "true") {
                  // Answered from the syncer's worker when the sync is done.
                  syncer.RequestSync(name, [respond](dep::DepSyncResult r) {
-                   respond(net::Response::Json(r.ok ? 200 : 502, r.ToJson()));
+                   // 409: another instance is syncing this server (its lease); 503: stopping;
+                   // 502: Apple (or the sync against it) failed.
+                   int status = r.ok                                  ? 200
+                                : r.error_code == "running_elsewhere" ? 409
+                                : r.error_code == "stopped"           ? 503
+                                                                      : 502;
+                   respond(net::Response::Json(status, r.ToJson()));
                  });
                  return;
                }

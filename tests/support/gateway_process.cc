@@ -1,0 +1,62 @@
+#include "tests/support/gateway_process.h"
+
+#include <signal.h>
+
+#include <thread>
+
+namespace mdmgw::testing {
+
+std::string CreateAdminKeyWithCli(const std::string& binary, const std::string& data_dir,
+                                  const std::string& store_url) {
+  std::string cmd = binary + " apikey create --name admin --data-dir " + data_dir +
+                    (store_url.empty() ? "" : " --store " + store_url) + " 2>/dev/null";
+  auto created = RunCommand(cmd);
+  if (created.exit_status != 0) return "";
+  std::string out = created.out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  size_t nl = out.rfind('\n');
+  std::string key = out.substr(nl == std::string::npos ? 0 : nl + 1);
+  return key.rfind("mdmgw_", 0) == 0 ? key : "";
+}
+
+GatewayProcess::GatewayProcess(const std::string& binary, const std::vector<std::string>& flags,
+                               const std::string& log_file, std::chrono::milliseconds wait) {
+  port_ = FreeTcpPort();
+  std::vector<std::string> args{binary, "serve", "--listen", "127.0.0.1:" + std::to_string(port_)};
+  args.insert(args.end(), flags.begin(), flags.end());
+  process_ = std::make_unique<ChildProcess>(args, log_file);
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (H2Get(port_, "/healthz").status == 200) {
+      started_ = true;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+GatewayProcess::~GatewayProcess() { Stop(); }
+
+void GatewayProcess::Kill() {
+  if (!process_) return;
+  ::kill(process_->pid(), SIGKILL);
+  process_->Stop(std::chrono::seconds(1));
+  process_.reset();
+}
+
+void GatewayProcess::Stop() {
+  if (!process_) return;
+  process_->Stop();
+  process_.reset();
+}
+
+H2TestClient::Stream GatewayProcess::Call(const std::string& key, const std::string& method,
+                                          const std::string& path, const std::string& body,
+                                          std::chrono::milliseconds timeout,
+                                          const std::string& content_type) const {
+  return H2Request(port_, method, path,
+                   {{"authorization", "Bearer " + key}, {"content-type", content_type}}, body,
+                   timeout);
+}
+
+}  // namespace mdmgw::testing
