@@ -270,7 +270,9 @@ DepSyncResult DepSyncer::SyncHeld(const std::string& server, const store::HeldLe
 void DepSyncer::RequestSync(const std::string& server, Done done) {
   {
     std::lock_guard lock(mu_);
-    if (!stopping_ && worker_.joinable()) {
+    // Queued before Start() too: the HTTP server accepts requests a moment before the worker
+    // starts (the public URL needs the bound port), and Stop() answers whatever is still queued.
+    if (!stopping_) {
       queue_.push_back(Queued{server, std::move(done), false});
       cv_.notify_all();
       return;

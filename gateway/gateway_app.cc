@@ -418,6 +418,8 @@ void GatewayApp::StopBackground() {
 }
 
 Status GatewayApp::Start() {
+  // The change feed listens before requests are served, so no change made meanwhile is missed.
+  MDMGW_RETURN_IF_ERROR(changes_->Start());
   MDMGW_RETURN_IF_ERROR(server_->Start());
   if (config_.server.public_url.empty()) {
     std::string host;
@@ -427,7 +429,6 @@ Status GatewayApp::Start() {
     enrollment_profiles_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
     enrollment_links_->SetPublicUrl(DefaultPublicUrl(host, server_->port()));
   }
-  MDMGW_RETURN_IF_ERROR(changes_->Start());
   dep_syncer_->Start();
   housekeeping_ = std::thread([this] {
     // Every minute: the expiry metrics here, and the housekeeping lease (one instance of several

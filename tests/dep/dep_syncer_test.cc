@@ -168,5 +168,29 @@ TEST_F(DepSyncerTest, WorkerRunsRequestedSyncs) {
   syncer_->Stop();
 }
 
+// The gateway accepts requests a moment before it starts the worker: a sync asked for then runs
+// once the worker starts (CI saw "the syncer is not running" from a freshly restarted gateway).
+// After Stop the request is answered at once with "stopped".
+TEST_F(DepSyncerTest, SyncRequestedBeforeStartRunsOnceStartedAndIsRefusedAfterStop) {
+  std::promise<DepSyncResult> done;
+  syncer_->RequestSync("main", [&](DepSyncResult r) { done.set_value(std::move(r)); });
+  auto future = done.get_future();
+  EXPECT_EQ(future.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  syncer_->Start();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  DepSyncResult r = future.get();
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.devices, 20000);
+  syncer_->Stop();
+
+  std::promise<DepSyncResult> refused;
+  syncer_->RequestSync("main", [&](DepSyncResult r2) { refused.set_value(std::move(r2)); });
+  auto later = refused.get_future();
+  ASSERT_EQ(later.wait_for(std::chrono::seconds(1)), std::future_status::ready);
+  DepSyncResult stopped = later.get();
+  EXPECT_FALSE(stopped.ok);
+  EXPECT_EQ(stopped.error_code, "stopped");
+}
+
 }  // namespace
 }  // namespace mdmgw::dep
