@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "common/encoding.h"
 #include "common/log.h"
@@ -48,7 +49,13 @@ PGconn* Connect(const std::string& url, std::string* error) {
 struct Conn {
   PGconn* pg = nullptr;
   bool in_transaction = false;
+  // Statements prepared on this session, by SQL text and parameter types: the role stores run a
+  // fixed set of statements, and parsing and planning one again for every check-in cost
+  // PostgreSQL more than running it (bench/scale-out). Lost with the session (PQreset).
+  std::unordered_map<std::string, std::string> prepared;
+  uint64_t next_statement = 0;
 };
+constexpr size_t kMaxPrepared = 512;
 
 // The connection a thread holds for a Transaction body (or the migration lock), per database, so
 // that the statements of that body run inside it.
@@ -160,7 +167,8 @@ class PostgresDatabase final : public SqlDatabase {
  public:
   PostgresDatabase(std::string url, PostgresOptions options, PGconn* first)
       : url_(std::move(url)), options_(options) {
-    all_.push_back(std::make_unique<Conn>(Conn{first, false}));
+    all_.push_back(std::make_unique<Conn>());
+    all_.back()->pg = first;
     idle_.push_back(all_.back().get());
     open_ = 1;
   }
@@ -312,7 +320,8 @@ class PostgresDatabase final : public SqlDatabase {
           pool_cv_.notify_one();
           return Status::Unavailable("postgres: " + error);
         }
-        all_.push_back(std::make_unique<Conn>(Conn{pg, false}));
+        all_.push_back(std::make_unique<Conn>());
+        all_.back()->pg = pg;
         *out = all_.back().get();
         *owned = true;
         return Status::Ok();
@@ -341,6 +350,8 @@ class PostgresDatabase final : public SqlDatabase {
     if (c.in_transaction)
       return Status::Unavailable("postgres: connection lost inside a transaction");
     PQreset(c.pg);
+    c.prepared.clear();  // a new session: nothing is prepared on it
+    c.next_statement = 0;
     if (PQstatus(c.pg) != CONNECTION_OK) {
       return Status::Unavailable("postgres: " + Trimmed(PQerrorMessage(c.pg)));
     }
@@ -398,10 +409,28 @@ class PostgresDatabase final : public SqlDatabase {
       values[i] = text[i].data();
       lengths[i] = static_cast<int>(text[i].size());
     }
-    std::string statement(sql);
-    PGresult* res = PQexecParams(c.pg, statement.c_str(), static_cast<int>(params.size()),
-                                 types.data(), values.data(), lengths.data(), formats.data(), 0);
-    std::unique_ptr<PGresult, decltype(&PQclear)> guard(res, PQclear);
+    // The parameter types are part of the key: a statement prepared with a NULL (untyped) first
+    // parameter must not serve a call that passes an int8 there.
+    std::string key(sql);
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(types.data()), types.size() * sizeof(Oid));
+    std::unique_ptr<PGresult, decltype(&PQclear)> guard(nullptr, PQclear);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto name = Prepared(c, key, sql, types);
+      if (!name.ok()) return name.status();
+      guard.reset(PQexecPrepared(c.pg, name->c_str(), static_cast<int>(params.size()),
+                                 values.data(), lengths.data(), formats.data(), 0));
+      // A table changed under a prepared statement (another instance migrated while this one
+      // ran): prepare it again, once.
+      const char* state = PQresultErrorField(guard.get(), PG_DIAG_SQLSTATE);
+      if (attempt == 0 && state != nullptr && std::string_view(state) == "0A000" &&
+          !c.in_transaction) {
+        Forget(c, key);
+        continue;
+      }
+      break;
+    }
+    PGresult* res = guard.get();
     MDMGW_RETURN_IF_ERROR(CheckResult(c, res));
     if (changes != nullptr) {
       const char* tuples = PQcmdTuples(res);
@@ -441,6 +470,32 @@ class PostgresDatabase final : public SqlDatabase {
       rows.push_back(std::move(row));
     }
     return rows;
+  }
+
+  // The name |key|'s statement is prepared under on |c|, preparing it first when needed.
+  static Result<std::string> Prepared(Conn& c, const std::string& key, std::string_view sql,
+                                      const std::vector<Oid>& types) {
+    if (auto it = c.prepared.find(key); it != c.prepared.end()) return it->second;
+    if (c.prepared.size() >= kMaxPrepared) {
+      PQclear(PQexec(c.pg, "DEALLOCATE ALL"));
+      c.prepared.clear();
+    }
+    std::string name = "mdmgw_" + std::to_string(++c.next_statement);
+    std::string text(sql);
+    PGresult* res =
+        PQprepare(c.pg, name.c_str(), text.c_str(), static_cast<int>(types.size()), types.data());
+    Status s = CheckResult(c, res);
+    PQclear(res);
+    if (!s.ok()) return s;
+    c.prepared.emplace(key, name);
+    return name;
+  }
+  static void Forget(Conn& c, const std::string& key) {
+    auto it = c.prepared.find(key);
+    if (it == c.prepared.end()) return;
+    std::string sql = "DEALLOCATE " + it->second;
+    PQclear(PQexec(c.pg, sql.c_str()));
+    c.prepared.erase(it);
   }
 
   const std::string url_;

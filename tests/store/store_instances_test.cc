@@ -185,6 +185,27 @@ TEST_F(StoreInstancesTest, NestedTransactionsAreOne) {
   EXPECT_TRUE(store->FindApiKeyByHash("h1").status().IsNotFound());
 }
 
+// Statements are prepared once per connection; a table changed under one by another instance (a
+// newer gateway migrating) makes PostgreSQL refuse the old plan, and the statement is prepared
+// again instead of failing.
+TEST_F(StoreInstancesTest, PreparedStatementsSurviveATableChangedByAnotherInstance) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->database().Exec("CREATE TABLE probe (id BIGINT PRIMARY KEY)").ok());
+  ASSERT_TRUE(a->database().Exec("INSERT INTO probe (id) VALUES ($1)", {int64_t{7}}).ok());
+  auto before = a->database().Query("SELECT * FROM probe WHERE id = $1", {int64_t{7}});
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->at(0).size(), 1u);
+  ASSERT_TRUE(b->database().Exec("ALTER TABLE probe ADD COLUMN note TEXT DEFAULT 'x'").ok());
+  auto after = a->database().Query("SELECT * FROM probe WHERE id = $1", {int64_t{7}});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->at(0).size(), 2u) << "the new column is seen";
+  EXPECT_EQ(AsText(after->at(0)[1]), "x");
+  // The same text with a NULL where an int8 was: prepared apart, both work.
+  EXPECT_TRUE(a->database().Query("SELECT * FROM probe WHERE id = $1", {SqlValue{}}).ok());
+}
+
 TEST_F(StoreInstancesTest, ChangeNoticesReachTheOtherInstancesOnly) {
   auto a = Open();
   auto b = Open();
