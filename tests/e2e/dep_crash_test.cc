@@ -21,6 +21,7 @@
 #include "net/h1_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/dep_token.h"
+#include "tests/support/gateway_process.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/tls_test_client.h"
 
@@ -28,16 +29,6 @@ namespace mdmgw::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// "" for SQLite in the data dir, else a fresh PostgreSQL database ("skip" when no server and
-// PostgreSQL is not required).
-std::string StoreUrlFor(const std::string& backend, const std::string& name) {
-  if (backend != "postgres") return "";
-  auto& pg = SharedPostgres();
-  if (!pg.running()) return "skip";
-  static int n = 0;
-  return pg.CreateDatabase(name + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
-}
 
 std::vector<std::string> StoreFlags(const std::string& url) {
   return url.empty() ? std::vector<std::string>{} : std::vector<std::string>{"--store", url};
@@ -49,11 +40,12 @@ class DepCrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   virtual int Devices() const { return 60000; }
   void SetUp() override {
-    store_url_ = StoreUrlFor(GetParam(), "depcrash");
-    if (store_url_ == "skip") {
+    auto store_url = StoreUrlForBackend(GetParam(), "depcrash");
+    if (!store_url) {
       if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << SharedPostgres().error();
       GTEST_SKIP() << SharedPostgres().error();
     }
+    store_url_ = *store_url;
     auto tls = ca_.IssueServer("dep");
     sim_ = std::make_unique<DepSimProcess>(
         tls.cert_file, tls.key_file,
@@ -62,36 +54,21 @@ class DepCrashTest : public ::testing::TestWithParam<std::string> {
     sim_url_ = "https://localhost:" + std::to_string(sim_->port);
     net_options_.ca_file = ca_.ca_file();
     data_dir_ = dir_.File("var");
-    // The admin key, made by the CLI the way an operator makes it (last line of stdout).
-    std::string cmd = std::string(MDMGW_GATEWAY_PATH) + " apikey create --name admin --data-dir " +
-                      data_dir_ + (store_url_.empty() ? "" : " --store " + store_url_) +
-                      " 2>/dev/null";
-    auto created = RunCommand(cmd);
-    ASSERT_EQ(created.exit_status, 0);
-    std::string out = created.out;
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    key_ = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
-    ASSERT_EQ(key_.rfind("mdmgw_", 0), 0u) << key_;
+    key_ = CreateAdminKeyWithCli(MDMGW_GATEWAY_PATH, data_dir_, store_url_);
+    ASSERT_FALSE(key_.empty()) << "apikey create failed";
   }
 
   void StartGateway() {
-    port_ = FreeTcpPort();
-    std::vector<std::string> args{MDMGW_GATEWAY_PATH, "serve",
-                                  "--data-dir",       data_dir_,
-                                  "--listen",         "127.0.0.1:" + std::to_string(port_),
-                                  "--dep-ca-file",    ca_.ca_file(),
-                                  "--log-level",      "warn"};
-    for (const auto& f : StoreFlags(store_url_)) args.push_back(f);
-    gateway_ = std::make_unique<ChildProcess>(args, dir_.File("gateway.log"));
-    for (int i = 0; i < 100; ++i) {
-      if (H2Get(port_, "/healthz").status == 200) return;
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL() << "the gateway did not start";
+    std::vector<std::string> flags{"--data-dir",  data_dir_,     "--dep-ca-file",
+                                   ca_.ca_file(), "--log-level", "warn"};
+    for (const auto& f : StoreFlags(store_url_)) flags.push_back(f);
+    gateway_ =
+        std::make_unique<GatewayProcess>(MDMGW_GATEWAY_PATH, flags, dir_.File("gateway.log"), 10s);
+    ASSERT_TRUE(gateway_->started()) << "the gateway did not start";
   }
   H2TestClient::Stream Call(const std::string& method, const std::string& path,
                             const std::string& body = "", std::chrono::milliseconds t = 10s) {
-    return H2Request(port_, method, path, {{"authorization", "Bearer " + key_}}, body, t);
+    return gateway_->Call(key_, method, path, body, t);
   }
   nlohmann::json Sim(const std::string& path, const std::string& body = "") {
     auto http = mdmgw::net::H1Client::Create(net_options_).value();
@@ -150,8 +127,7 @@ class DepCrashTest : public ::testing::TestWithParam<std::string> {
   mdmgw::net::H1ClientOptions net_options_;
   std::string data_dir_;
   std::string key_;
-  uint16_t port_ = 0;
-  std::unique_ptr<ChildProcess> gateway_;
+  std::unique_ptr<GatewayProcess> gateway_;
 };
 
 TEST_P(DepCrashTest, KilledMidFetchThenRestartedConvergesToGroundTruth) {
@@ -167,8 +143,7 @@ TEST_P(DepCrashTest, KilledMidFetchThenRestartedConvergesToGroundTruth) {
   }
   ASSERT_GE(stored, 15000) << "the fetch did not get going";
   ASSERT_LT(stored, 60000) << "the fetch ended before the kill";
-  ::kill(gateway_->pid(), SIGKILL);
-  gateway_->Stop(1s);
+  gateway_->Kill();
   int64_t pages_before_restart = Sim("/sim/stats").value("fetch_pages", int64_t{0});
 
   // Apple moves on while the gateway is down.
@@ -215,8 +190,7 @@ TEST_P(DepManyCrashesTest, TwentyKillsAtRandomPointsThenTheTableEqualsGroundTrut
     ASSERT_TRUE(queued.status == 202 || queued.status == 409) << queued.body;
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     stored_at_kill.push_back(StoredCount());
-    ::kill(gateway_->pid(), SIGKILL);
-    gateway_->Stop(1s);
+    gateway_->Kill();
   }
   Sim("/sim/config", R"({"page_delay_ms":0})");
   StartGateway();
@@ -247,11 +221,12 @@ TEST_P(DepManyCrashesTest, TwentyKillsAtRandomPointsThenTheTableEqualsGroundTrut
 class CheckInCrashTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
-  std::string store_url = StoreUrlFor(GetParam(), "checkincrash");
-  if (store_url == "skip") {
+  auto found_store = StoreUrlForBackend(GetParam(), "checkincrash");
+  if (!found_store) {
     if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << SharedPostgres().error();
     GTEST_SKIP() << SharedPostgres().error();
   }
+  const std::string store_url = *found_store;
   TempDir dir;
   TestCa ca(dir.path());
   constexpr char kTopic[] = "com.apple.mgmt.External.c0ffee00-0000-4000-8000-00000000cafe";
@@ -260,29 +235,23 @@ TEST_P(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
   CoreStubProcess core;
   ASSERT_NE(core.port, 0);
   std::string data = dir.File("var");
-  std::string cmd = std::string(MDMGW_GATEWAY_PATH) + " apikey create --name admin --data-dir " +
-                    data + (store_url.empty() ? "" : " --store " + store_url) +
-                    " 2>/dev/null | tail -n 1";
-  std::string key = RunCommand(cmd).out;
-  while (!key.empty() && key.back() == '\n') key.pop_back();
-  ASSERT_EQ(key.rfind("mdmgw_", 0), 0u) << key;
-  uint16_t port = FreeTcpPort();
-  std::unique_ptr<ChildProcess> gateway;
+  std::string key = CreateAdminKeyWithCli(MDMGW_GATEWAY_PATH, data, store_url);
+  ASSERT_FALSE(key.empty()) << "apikey create failed";
+  // Restarts keep the port: the devices keep checking in at the same address.
+  const uint16_t port = FreeTcpPort();
+  std::unique_ptr<GatewayProcess> gateway;
   auto start = [&] {
-    std::vector<std::string> args{
-        MDMGW_GATEWAY_PATH,  "serve",
+    std::vector<std::string> flags{
         "--data-dir",        data,
-        "--listen",          "127.0.0.1:" + std::to_string(port),
         "--devices-ca-file", ca.ca_file(),
         "--upstream-url",    "http://127.0.0.1:" + std::to_string(core.port) + "/mdm",
         "--log-level",       "error"};
-    for (const auto& f : StoreFlags(store_url)) args.push_back(f);
-    gateway = std::make_unique<ChildProcess>(args, dir.File("gateway.log"));
-    for (int i = 0; i < 100 && H2Get(port, "/healthz").status != 200; ++i)
-      std::this_thread::sleep_for(50ms);
+    for (const auto& f : StoreFlags(store_url)) flags.push_back(f);
+    gateway = std::make_unique<GatewayProcess>(MDMGW_GATEWAY_PATH, flags, dir.File("gateway.log"),
+                                               5s, port);
   };
   start();
-  ASSERT_EQ(H2Get(port, "/healthz").status, 200);
+  ASSERT_TRUE(gateway->started()) << "the gateway did not start";
   std::string pem = ReadFile(push.cert_file).value_or("") + ReadFile(push.key_file).value_or("");
   ASSERT_EQ(
       H2Request(port, "PUT", "/api/v1/apns/certificate",
@@ -324,8 +293,7 @@ TEST_P(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
   std::uniform_int_distribution<int> run_ms(300, 1200);
   for (int kill = 0; kill < 8; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    ::kill(gateway->pid(), SIGKILL);
-    gateway->Stop(1s);
+    gateway->Kill();
     std::this_thread::sleep_for(100ms);  // devices meanwhile get connection refused
     start();
   }

@@ -21,6 +21,7 @@
 #include "common/encoding.h"
 #include "fixtures/pki/test_pki.h"
 #include "tests/support/child_process.h"
+#include "tests/support/gateway_process.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/tls_test_client.h"
 
@@ -43,16 +44,12 @@ std::string Token(int i) {
 class PushCrashTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
-  std::string store_url;
-  if (GetParam() == "postgres") {
-    auto& pg = SharedPostgres();
-    if (!pg.running()) {
-      if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << pg.error();
-      GTEST_SKIP() << pg.error();
-    }
-    store_url = pg.CreateDatabase("pushcrash_" + std::to_string(::getpid()));
+  auto found_store = StoreUrlForBackend(GetParam(), "pushcrash");
+  if (!found_store) {
+    if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << SharedPostgres().error();
+    GTEST_SKIP() << SharedPostgres().error();
   }
-  std::string store_flag = store_url.empty() ? "" : " --store " + store_url;
+  const std::string store_url = *found_store;
   TempDir dir;
   TestCa ca(dir.path());
   auto sim_tls = ca.IssueServer("apns");
@@ -60,29 +57,23 @@ TEST_P(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
   ApnsSimProcess sim(sim_tls.cert_file, sim_tls.key_file);
   ASSERT_NE(sim.port, 0);
   std::string data = dir.File("var");
-  std::string key =
-      RunCommand(std::string(MDMGW_GATEWAY_PATH) + " apikey create --name admin --data-dir " +
-                 data + store_flag + " 2>/dev/null | tail -n 1")
-          .out;
-  while (!key.empty() && key.back() == '\n') key.pop_back();
-  ASSERT_EQ(key.rfind("mdmgw_", 0), 0u) << key;
-  uint16_t port = FreeTcpPort();
-  std::unique_ptr<ChildProcess> gateway;
+  std::string key = CreateAdminKeyWithCli(MDMGW_GATEWAY_PATH, data, store_url);
+  ASSERT_FALSE(key.empty()) << "apikey create failed";
+  // Restarts keep the port: the callers keep sending to the same address.
+  const uint16_t port = FreeTcpPort();
+  std::unique_ptr<GatewayProcess> gateway;
   auto start = [&] {
-    std::vector<std::string> args{
-        MDMGW_GATEWAY_PATH, "serve",
-        "--data-dir",       data,
-        "--listen",         "127.0.0.1:" + std::to_string(port),
-        "--apns-base-url",  "https://localhost:" + std::to_string(sim.port),
-        "--apns-ca-file",   ca.ca_file(),
-        "--log-level",      "error"};
+    std::vector<std::string> flags{
+        "--data-dir",      data,
+        "--apns-base-url", "https://localhost:" + std::to_string(sim.port),
+        "--apns-ca-file",  ca.ca_file(),
+        "--log-level",     "error"};
     if (!store_url.empty()) {
-      args.push_back("--store");
-      args.push_back(store_url);
+      flags.push_back("--store");
+      flags.push_back(store_url);
     }
-    gateway = std::make_unique<ChildProcess>(args, dir.File("gateway.log"));
-    for (int i = 0; i < 100 && H2Get(port, "/healthz").status != 200; ++i)
-      std::this_thread::sleep_for(50ms);
+    gateway = std::make_unique<GatewayProcess>(MDMGW_GATEWAY_PATH, flags, dir.File("gateway.log"),
+                                               5s, port);
   };
   auto call = [&](const std::string& method, const std::string& path, const std::string& body,
                   const std::string& type = "application/json") {
@@ -90,7 +81,7 @@ TEST_P(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
                      {{"authorization", "Bearer " + key}, {"content-type", type}}, body, 10s);
   };
   start();
-  ASSERT_EQ(H2Get(port, "/healthz").status, 200);
+  ASSERT_TRUE(gateway->started()) << "the gateway did not start";
   ASSERT_EQ(call("PUT", "/api/v1/apns/certificate", push.cert_pem + push.key_pem,
                  "application/x-pem-file")
                 .status,
@@ -143,8 +134,7 @@ TEST_P(PushCrashTest, BurstsUnderKillsAreDeliveredOrVisiblyFailed) {
   std::uniform_int_distribution<int> run_ms(200, 900);
   for (int kill = 0; kill < 8; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    ::kill(gateway->pid(), SIGKILL);
-    gateway->Stop(1s);
+    gateway->Kill();
     std::this_thread::sleep_for(100ms);
     start();
   }

@@ -49,14 +49,12 @@ double SecondsSince(Clock::time_point t) {
 class ScaleOutTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& pg = SharedPostgres();
-    if (!pg.running()) {
-      if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << pg.error();
-      GTEST_SKIP() << pg.error();
+    auto store_url = StoreUrlForBackend("postgres", "scaleout");
+    if (!store_url) {
+      if (std::getenv("MDMGW_REQUIRE_POSTGRES") != nullptr) FAIL() << SharedPostgres().error();
+      GTEST_SKIP() << SharedPostgres().error();
     }
-    static int n = 0;
-    store_url_ =
-        pg.CreateDatabase("scaleout_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
+    store_url_ = *store_url;
     // Every instance opens the same sealed secrets: one master key for all, from the environment.
     ::setenv("MDMGW_MASTER_KEY", Base64Encode(RandomBytes(32)).c_str(), 1);
     tls_ = ca_.IssueServer("gateway");

@@ -2,9 +2,22 @@
 
 #include <signal.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <thread>
 
+#include "tests/support/postgres_server.h"
+
 namespace mdmgw::testing {
+
+std::optional<std::string> StoreUrlForBackend(const std::string& backend, const std::string& name) {
+  if (backend != "postgres") return std::string();
+  auto& pg = SharedPostgres();
+  if (!pg.running()) return std::nullopt;
+  static std::atomic<int> n{0};
+  return pg.CreateDatabase(name + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
+}
 
 std::string CreateAdminKeyWithCli(const std::string& binary, const std::string& data_dir,
                                   const std::string& store_url) {
@@ -20,8 +33,9 @@ std::string CreateAdminKeyWithCli(const std::string& binary, const std::string& 
 }
 
 GatewayProcess::GatewayProcess(const std::string& binary, const std::vector<std::string>& flags,
-                               const std::string& log_file, std::chrono::milliseconds wait) {
-  port_ = FreeTcpPort();
+                               const std::string& log_file, std::chrono::milliseconds wait,
+                               uint16_t port) {
+  port_ = port != 0 ? port : FreeTcpPort();
   std::vector<std::string> args{binary, "serve", "--listen", "127.0.0.1:" + std::to_string(port_)};
   args.insert(args.end(), flags.begin(), flags.end());
   process_ = std::make_unique<ChildProcess>(args, log_file);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,13 +19,19 @@ namespace mdmgw::testing {
 std::string CreateAdminKeyWithCli(const std::string& binary, const std::string& data_dir,
                                   const std::string& store_url = "");
 
+// Where an end-to-end test on |backend| ("sqlite" or "postgres") keeps its data: "" for SQLite in
+// the data dir, else a fresh database named after |name| on the shared test PostgreSQL; nullopt
+// when that server is not running (SharedPostgres().error() says why).
+std::optional<std::string> StoreUrlForBackend(const std::string& backend, const std::string& name);
+
 class GatewayProcess {
  public:
   // Runs `<binary> serve --listen 127.0.0.1:<port> <flags...>`, stderr to |log_file|, and waits up
-  // to |wait| for /healthz; started() tells whether it answered.
+  // to |wait| for /healthz; started() tells whether it answered. |port| 0 takes a free one; a
+  // restart passes the previous port so that clients keep their address.
   GatewayProcess(const std::string& binary, const std::vector<std::string>& flags,
                  const std::string& log_file,
-                 std::chrono::milliseconds wait = std::chrono::seconds(15));
+                 std::chrono::milliseconds wait = std::chrono::seconds(15), uint16_t port = 0);
   ~GatewayProcess();
 
   bool started() const { return started_; }
