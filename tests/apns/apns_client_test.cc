@@ -222,6 +222,10 @@ TEST_F(ApnsClientTest, ConnectionResetMidBurstLosesNothing) {
   StartSim({"--reset-every", "500"});
   ApnsClientOptions options;
   options.reconnect_base = 5ms;
+  // Every unanswered stream counts as an attempt, and with a reset every 500 requests and up to
+  // 1,000 in flight a push can be cut several times in a row: under ASan one push in 5,000 used
+  // all 5 default attempts (reported failed, as it should be). Here the cap is not the subject.
+  options.max_attempts = 50;
   auto client = NewClient(sim_->port, options);
   Results results;
   PushAll(*client, results, 0, 5000);
@@ -231,7 +235,7 @@ TEST_F(ApnsClientTest, ConnectionResetMidBurstLosesNothing) {
   auto stats = SimCall("GET", "/sim/stats");
   EXPECT_GE(stats["resets"].get<int>(), 9);
   EXPECT_EQ(stats["delivered_tokens"], 5000) << "every push reached APNs";
-  std::printf("connection resets: %d, pushes APNs saw twice: %d of 5000\n",
+  std::printf("connection resets: %d, pushes APNs received again: %d (5000 pushes)\n",
               stats["resets"].get<int>(), stats["duplicates"].get<int>());
 }
 
