@@ -269,22 +269,12 @@ TEST_P(CheckInCrashTest, EveryAcknowledgedTokenUpdateSurvivesKills) {
     workers.emplace_back([&] {
       while (!stop) {
         std::string udid = "CRASH-" + std::to_string(next++);
-        std::string run = std::string(MDMGW_DEVICE_SIM_PATH) +
-                          " checkin --server https://localhost:" + std::to_string(port) +
-                          " --identity-cert " + device.cert_file + " --identity-key " +
-                          device.key_file + " --topic " + kTopic + " --ca " + data +
-                          "/tls/server.crt --udid " + udid + " --serial S" + udid.substr(6) +
-                          " --messages authenticate,tokenupdate 2>/dev/null";
         ++attempts;
-        std::istringstream lines(RunCommand(run).out);
-        std::string line;
-        while (std::getline(lines, line)) {
-          auto j = nlohmann::json::parse(line, nullptr, false);
-          if (j.is_object() && j.value("message", "") == "TokenUpdate" &&
-              j.value("status", 0) == 200) {
-            std::lock_guard lock(mu);
-            acknowledged.insert(udid);
-          }
+        if (DeviceSimTokenUpdateAcknowledged(MDMGW_DEVICE_SIM_PATH, port, device.cert_file,
+                                             device.key_file, kTopic, data + "/tls/server.crt",
+                                             udid, "S" + udid.substr(6))) {
+          std::lock_guard lock(mu);
+          acknowledged.insert(udid);
         }
       }
     });

@@ -359,22 +359,12 @@ TEST_F(ScaleOutTest, CheckInsSpreadOverThreeInstancesLoseNothingWhenOneDies) {
         for (int attempt = 0; attempt < 6 && !ok; ++attempt) {
           int target = (n + attempt) % 3;
           if (attempt > 0) ++retries;
-          std::string run = std::string(MDMGW_DEVICE_SIM_PATH) +
-                            " checkin --server https://localhost:" + std::to_string(ports[target]) +
-                            " --identity-cert " + device.cert_file + " --identity-key " +
-                            device.key_file + " --topic " + kTopic + " --ca " + ca_.ca_file() +
-                            " --udid " + udid + " --serial S" + std::to_string(n) +
-                            " --messages authenticate,tokenupdate 2>/dev/null";
-          std::istringstream lines(RunCommand(run).out);
-          std::string line;
-          while (std::getline(lines, line)) {
-            auto j = nlohmann::json::parse(line, nullptr, false);
-            if (j.is_object() && j.value("message", "") == "TokenUpdate" &&
-                j.value("status", 0) == 200) {
-              ok = true;
-              std::lock_guard lock(mu);
-              acknowledged_by[udid] = target;
-            }
+          ok = DeviceSimTokenUpdateAcknowledged(MDMGW_DEVICE_SIM_PATH, ports[target],
+                                                device.cert_file, device.key_file, kTopic,
+                                                ca_.ca_file(), udid, "S" + std::to_string(n));
+          if (ok) {
+            std::lock_guard lock(mu);
+            acknowledged_by[udid] = target;
           }
         }
         if (!ok) {

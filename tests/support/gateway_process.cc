@@ -4,7 +4,10 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/postgres_server.h"
@@ -30,6 +33,25 @@ std::string CreateAdminKeyWithCli(const std::string& binary, const std::string& 
   size_t nl = out.rfind('\n');
   std::string key = out.substr(nl == std::string::npos ? 0 : nl + 1);
   return key.rfind("mdmgw_", 0) == 0 ? key : "";
+}
+
+bool DeviceSimTokenUpdateAcknowledged(const std::string& device_sim, uint16_t port,
+                                      const std::string& cert_file, const std::string& key_file,
+                                      const std::string& topic, const std::string& ca_file,
+                                      const std::string& udid, const std::string& serial) {
+  std::string run = device_sim + " checkin --server https://localhost:" + std::to_string(port) +
+                    " --identity-cert " + cert_file + " --identity-key " + key_file + " --topic " +
+                    topic + " --ca " + ca_file + " --udid " + udid + " --serial " + serial +
+                    " --messages authenticate,tokenupdate 2>/dev/null";
+  std::istringstream lines(RunCommand(run).out);
+  std::string line;
+  bool acknowledged = false;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("message", "") == "TokenUpdate" && j.value("status", 0) == 200)
+      acknowledged = true;
+  }
+  return acknowledged;
 }
 
 GatewayProcess::GatewayProcess(const std::string& binary, const std::vector<std::string>& flags,

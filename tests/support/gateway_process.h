@@ -24,6 +24,14 @@ std::string CreateAdminKeyWithCli(const std::string& binary, const std::string& 
 // when that server is not running (SharedPostgres().error() says why).
 std::optional<std::string> StoreUrlForBackend(const std::string& backend, const std::string& name);
 
+// One device checking in with the device-sim binary at |device_sim|: Authenticate then TokenUpdate
+// over mTLS to https://localhost:<port>, trusting |ca_file|. True when the TokenUpdate was answered
+// 200 (the gateway has recorded it).
+bool DeviceSimTokenUpdateAcknowledged(const std::string& device_sim, uint16_t port,
+                                      const std::string& cert_file, const std::string& key_file,
+                                      const std::string& topic, const std::string& ca_file,
+                                      const std::string& udid, const std::string& serial);
+
 class GatewayProcess {
  public:
   // Runs `<binary> serve --listen 127.0.0.1:<port> <flags...>`, stderr to |log_file|, and waits up
